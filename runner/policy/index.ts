@@ -1,0 +1,38 @@
+/**
+ * Policy area: the policy format, its schema, the linter, resolution of extends and ceilings,
+ * and the pure decision helpers (host patterns, address classes) that enforcement reuses.
+ */
+export { API_VERSION, policyJsonSchema, policySchema } from "./schema.js";
+export type { PolicyInput } from "./schema.js";
+export type {
+  AllowRule,
+  Backend,
+  Finding,
+  NetworkMode,
+  ResolvedCeilings,
+  ResolvedPolicy,
+  RuleId,
+  Runtime,
+  Severity,
+  SourcePos,
+} from "./types.js";
+export { RULES } from "./rule-catalog.js";
+export type { RuleInfo } from "./rule-catalog.js";
+export type { LoadOptions } from "./load.js";
+export { lintPolicyFile, sortFindings } from "./lint.js";
+export type { LintResult } from "./lint.js";
+export { DEFAULTS, DEFAULT_PORTS } from "./merge.js";
+export { describeRule, ruleCovers } from "./checks.js";
+export { hostCovers, hostMatches, parseHostPattern } from "./host-pattern.js";
+export type { HostPattern } from "./host-pattern.js";
+export { classesInCidr, classifyAddress, cidrContains, IP_CLASS_LABELS, isIpLiteral, parseCidr } from "./ip-class.js";
+export type { IpClass } from "./ip-class.js";
+export {
+  formatBandwidth,
+  formatDuration,
+  formatSize,
+  parseBandwidth,
+  parseDuration,
+  parseSize,
+} from "./units.js";
+export { loadPolicy, loadCeilings, PolicyError } from "./resolve.js";
