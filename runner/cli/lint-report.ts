@@ -44,7 +44,8 @@ export function renderText(
     lines.push(
       `${displayPath(f.file, options.cwd)}:${f.line}:${f.col} ${sev} ${paint(2, f.rule)} ${f.message}`,
     );
-    if (f.hint) lines.push(...f.hint.split("\n").map((l, i) => `  ${i === 0 ? "hint: " : "      "}${l}`));
+    if (f.hint)
+      lines.push(...f.hint.split("\n").map((l, i) => `  ${i === 0 ? "hint: " : "      "}${l}`));
   }
   const total = summary.errors + summary.warnings;
   lines.push(

@@ -93,9 +93,14 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
 
   policy
     .command("show")
-    .description("Print the fully resolved policy: extends merged, defaults filled, units in normal form.")
+    .description(
+      "Print the fully resolved policy: extends merged, defaults filled, units in normal form.",
+    )
     .argument("<file>", "policy file")
-    .option("--json", "JSON with base units (bytes, bits/s, seconds) and where each value came from")
+    .option(
+      "--json",
+      "JSON with base units (bytes, bits/s, seconds) and where each value came from",
+    )
     .option("--ceilings <file>", "ceilings to check against (defaults are lowered to them)")
     .action((file: string, opts: { json?: boolean; ceilings?: string }) => {
       const load = loadOptions();
@@ -105,7 +110,9 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
           hint: `create it, or run: sandboxed policy show ${path.relative(io.cwd, path.join(packageRoot(), "policies", "default.yml"))}`,
         });
       }
-      const ceilings = opts.ceilings ? loadCeilings(path.resolve(io.cwd, opts.ceilings), load) : undefined;
+      const ceilings = opts.ceilings
+        ? loadCeilings(path.resolve(io.cwd, opts.ceilings), load)
+        : undefined;
       const result = lintPolicyFile(abs, { ...load, ...(ceilings ? { ceilings } : {}) });
       if (!result.resolved) throw new PolicyError(file, result.findings);
       if (opts.json) io.stdout(showJson(result.resolved, io.cwd));

@@ -17,9 +17,13 @@ export function packageRoot(from = path.dirname(fileURLToPath(import.meta.url)))
     if (existsSync(pkg) && existsSync(path.join(dir, "policies", "presets"))) return dir;
     const up = path.dirname(dir);
     if (up === dir) {
-      throw new SandboxedError("SBX_CLI_INSTALL", `cannot find the policies/ folder above ${from}`, {
-        hint: "reinstall sandboxed: the package ships policies/presets",
-      });
+      throw new SandboxedError(
+        "SBX_CLI_INSTALL",
+        `cannot find the policies/ folder above ${from}`,
+        {
+          hint: "reinstall sandboxed: the package ships policies/presets",
+        },
+      );
     }
     dir = up;
   }

@@ -3,7 +3,9 @@ import { isSandboxedError } from "../errors/index.js";
 
 export function renderError(error: unknown): string {
   if (isSandboxedError(error)) {
-    const where = error.source ? `${error.source.file}:${error.source.line}:${error.source.col}: ` : "";
+    const where = error.source
+      ? `${error.source.file}:${error.source.line}:${error.source.col}: `
+      : "";
     const hint = error.hint ? `\n  hint: ${error.hint.split("\n").join("\n        ")}` : "";
     return `sandboxed: ${where}${error.message} [${error.code}]${hint}\n`;
   }

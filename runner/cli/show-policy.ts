@@ -5,7 +5,9 @@ import type { AllowRule, ResolvedCeilings, ResolvedPolicy, SourcePos } from "../
 import { displayPath } from "./lint-report.js";
 
 const origin = (pos: SourcePos | undefined, cwd: string): string =>
-  !pos || pos.file === "(default)" ? "default" : `${displayPath(pos.file, cwd)}:${pos.line}:${pos.col}`;
+  !pos || pos.file === "(default)"
+    ? "default"
+    : `${displayPath(pos.file, cwd)}:${pos.line}:${pos.col}`;
 
 function ruleJson(rule: AllowRule, cwd: string): Record<string, unknown> {
   const base =
@@ -68,4 +70,3 @@ export function showYaml(p: ResolvedPolicy, cwd: string): string {
   if (isSeq(allow)) for (const item of allow.items) if (isMap(item)) item.flow = true;
   return `${header.join("\n")}\n${yaml.toString()}`;
 }
-

@@ -142,7 +142,7 @@ export function ceilingFindings(graph: LoadGraph, policy: ResolvedPolicy, ceilin
     const from = at === origin ? "" : ` (from ${path.basename(origin.file)})`;
     out.push(
       finding(at, "exceeds-ceiling", `${field} ${show(field, value)}${from} exceeds the ceiling ${show(field, bound)}${ceilingsAt(field)}`, {
-        hint: `write ${field.split(".").pop()}: ${show(field, bound)} or less, or ask the operators to raise the ceiling`,
+        hint: `write ${field.split(".").pop()}: ${show(field, bound)}${typeof bound === "number" ? " or less" : ""}, or ask the operators to raise the ceiling`,
       }),
     );
   }

@@ -131,12 +131,23 @@ export function parseCidr(text: string): CidrParse {
     addr.kind() === "ipv4"
       ? ipaddr.IPv4.networkAddressFromCIDR(text)
       : ipaddr.IPv6.networkAddressFromCIDR(text);
-  const normal = `${network.toString()}/${prefix}`;
+  const normal = `${canonical(network)}/${prefix}`;
   if (normal !== text) {
-    const why = network.toString() !== addr.toString() ? "has host bits set" : "is not in normal form";
+    const why = canonical(network) !== canonical(addr) ? "has host bits set" : "is not in normal form";
     return { ok: false, message: why, hint: `write ${normal}` };
   }
   return { ok: true, cidr: normal, family: addr.kind() === "ipv4" ? 4 : 6, prefix };
+}
+
+/**
+ * Text of an address in normal form. IPv4-mapped IPv6 keeps its dotted quad (RFC 5952 §5), so
+ * `::ffff:169.254.169.254` is accepted as written and then judged as the metadata address.
+ */
+function canonical(addr: Addr): string {
+  if (addr.kind() === "ipv6" && (addr as ipaddr.IPv6).isIPv4MappedAddress()) {
+    return `::ffff:${(addr as ipaddr.IPv6).toIPv4Address().toString()}`;
+  }
+  return addr.toString();
 }
 
 function toCidr(text: string): Cidr {

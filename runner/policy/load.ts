@@ -87,7 +87,8 @@ export function loadText(file: string, text: string): LoadedFile {
   const source = parseYaml(file, text);
   const findings = [...source.findings];
   let input: PolicyInput | undefined;
-  if (source.doc) {
+  // data === null: an empty (or comments-only) file, which validateSchema reports as such.
+  if (source.doc || source.data === null) {
     const schema = validateSchema(source);
     findings.push(...schema);
     if (schema.length === 0) input = source.data as PolicyInput;
@@ -102,7 +103,11 @@ function resolveRef(from: string, ref: string, options: LoadOptions): RefResult 
   if (ref.startsWith("./") || ref.startsWith("../") || path.isAbsolute(ref)) {
     const file = path.resolve(path.dirname(from), ref);
     if (options.readFile(file) === undefined) {
-      return { ok: false, message: `extends ${ref}: no file at ${file}`, hint: "check the path; it is relative to this file" };
+      return {
+        ok: false,
+        message: `extends ${ref}: file not found`,
+        hint: `paths are relative to ${path.basename(from)}; check the name`,
+      };
     }
     return { ok: true, file };
   }

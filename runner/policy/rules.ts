@@ -49,7 +49,7 @@ export function fileRules(source: SourceFile): Finding[] {
   if (!Array.isArray(allow)) return out;
   if (network?.mode === "none" && allow.length > 0) {
     out.push(
-      finding(locate(source, ["network", "allow"]), "unused-allow", "network.mode none gives the job no network: these allow entries do nothing", {
+      finding(locate(source, ["network", "allow"], "key"), "unused-allow", "network.mode none gives the job no network: these allow entries do nothing", {
         hint: "remove network.allow, or write mode: allowlist",
       }),
     );

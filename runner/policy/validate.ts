@@ -78,7 +78,9 @@ function toFindings(
       if (sub.success) return [];
       return sub.error.issues.flatMap((i) => toFindings(source, i, path, root));
     }
+    case "invalid_value":
     case "invalid_type": {
+      // zod 4 reports a missing literal or enum key (apiVersion, kind) as invalid_value.
       if (value === undefined) {
         const examples: Record<string, string> = {
           apiVersion: API_VERSION,
@@ -96,6 +98,7 @@ function toFindings(
           ),
         ];
       }
+      if (issue.code === "invalid_value") return invalidValue(source, issue, path, value);
       const unit = typeof leaf === "string" ? UNIT_OF_KEY[leaf] : undefined;
       if (unit && typeof value === "number") {
         const parsed = parseUnit(unit, String(value));
@@ -111,28 +114,14 @@ function toFindings(
         hint = `write ${String(leaf)}: ${value} without quotes`;
       } else if (expected === "array" && typeof value === "string") {
         hint = `write ${String(leaf)}: [${value}]`;
+      } else if (expected === "int" && typeof value === "number") {
+        hint = `write ${String(leaf)}: ${Math.max(1, Math.round(value))}`;
       } else if (expected === "boolean" && typeof value === "string") {
         hint = `write ${String(leaf)}: ${/^(yes|on|y|1)$/i.test(value) ? "true" : "false"}`;
       }
       return [
         finding(locate(source, path), "schema", `${name} must be ${article(expected)}, got ${describe(value)}`, {
           hint,
-        }),
-      ];
-    }
-    case "invalid_value": {
-      const allowed = issue.values.map(String);
-      const got = String(value);
-      const suggestion = VALUE_HINTS[got.toLowerCase()] ?? closest(got, allowed);
-      const fix =
-        leaf === "apiVersion"
-          ? `write apiVersion: ${API_VERSION}`
-          : suggestion && allowed.includes(suggestion)
-            ? `did you mean ${suggestion}?`
-            : `use one of: ${allowed.join(", ")}`;
-      return [
-        finding(locate(source, path), "schema", `${name} must be one of ${allowed.join(", ")}; got ${describe(value)}`, {
-          hint: fix,
         }),
       ];
     }
@@ -162,9 +151,14 @@ function toFindings(
       }
       const bound = issue.code === "too_small" ? `at least ${issue.minimum}` : `at most ${issue.maximum}`;
       const fixed = issue.code === "too_small" ? issue.minimum : issue.maximum;
+      // A port list item: the nearest bound (1 or 65535) is never the port the author meant.
+      const hint =
+        typeof leaf === "number" && path[path.length - 2] === "ports"
+          ? "write the TCP port the service listens on, from 1 to 65535"
+          : `write ${String(typeof leaf === "number" ? "" : `${leaf}: `)}${String(fixed)}`;
       return [
         finding(locate(source, path), "out-of-range", `${name} is ${describe(value)}; it must be ${bound}`, {
-          hint: `write ${String(typeof leaf === "number" ? "" : `${leaf}: `)}${String(fixed)}`,
+          hint,
         }),
       ];
     }
@@ -177,6 +171,29 @@ function toFindings(
     default:
       return [finding(locate(source, path), "schema", `${name}: ${issue.message}`)];
   }
+}
+
+function invalidValue(
+  source: SourceFile,
+  issue: Extract<Issue, { code: "invalid_value" }>,
+  path: readonly PathSeg[],
+  value: unknown,
+): Finding[] {
+  const leaf = path[path.length - 1];
+  const allowed = issue.values.map(String);
+  const got = String(value);
+  const suggestion = VALUE_HINTS[got.toLowerCase()] ?? closest(got, allowed);
+  const fix =
+    leaf === "apiVersion"
+      ? `write apiVersion: ${API_VERSION}`
+      : suggestion && allowed.includes(suggestion)
+        ? `did you mean ${suggestion}?`
+        : `use one of: ${allowed.join(", ")}`;
+  return [
+    finding(locate(source, path), "schema", `${dotted(path)} must be one of ${allowed.join(", ")}; got ${describe(value)}`, {
+      hint: fix,
+    }),
+  ];
 }
 
 function unknownKey(source: SourceFile, path: readonly PathSeg[]): Finding {
@@ -276,6 +293,7 @@ function article(expected: string): string {
     array: "a list",
     string: "a string",
     number: "a number",
+    int: "a whole number",
     boolean: "true or false",
   };
   return words[expected] ?? expected;

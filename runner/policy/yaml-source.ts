@@ -64,7 +64,7 @@ export function parseYaml(file: string, text: string): SourceFile {
       finding(
         source(start.line, start.col),
         duplicate ? "duplicate-key" : "yaml-syntax",
-        firstLine(err.message),
+        duplicate ? duplicateKeyMessage(text, err.pos[0]) : firstLine(err.message),
         duplicate ? { hint: "remove one of the two keys, or merge their values" } : {},
       ),
     );
@@ -99,6 +99,12 @@ export function finding(
     ...(extra.hint === undefined ? {} : { hint: extra.hint }),
   };
   return out;
+}
+
+/** The yaml library says only "Map keys must be unique": name the key (STYLE H5). */
+function duplicateKeyMessage(text: string, offset: number): string {
+  const key = /^("[^"\n]*"|'[^'\n]*'|[^:\n,{}]+?)\s*:/.exec(text.slice(offset))?.[1];
+  return key ? `key ${key} appears twice in one mapping` : "a key appears twice in one mapping";
 }
 
 function firstLine(message: string): string {
