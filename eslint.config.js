@@ -17,6 +17,7 @@ export default tseslint.config(
       ],
     },
   },
+  { files: ["vitest.config.ts"], rules: { "no-restricted-syntax": "off" } },
   {
     files: ["bin/**/*.js", "scripts/**/*.mjs"],
     languageOptions: { globals: { process: "readonly", console: "readonly", URL: "readonly" } },

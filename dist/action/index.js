@@ -49349,7 +49349,10 @@ function parseSize(text) {
 function parseBandwidth(text) {
   const m = /^([1-9][0-9]*)(Kbit|Mbit|Gbit)$/.exec(text);
   if (m) {
-    return { ok: true, value: Number(m[1]) * BANDWIDTH_UNITS[m[2]] };
+    return {
+      ok: true,
+      value: Number(m[1]) * BANDWIDTH_UNITS[m[2]]
+    };
   }
   return { ok: false, hint: suggestBandwidth(text) };
 }
@@ -49429,7 +49432,7 @@ function suggestDuration(text) {
   const key = parts.unit === "" ? "" : parts.unit.charAt(0).toLowerCase();
   const factor = key === "" ? void 0 : scale[key];
   if (factor === void 0) {
-    return parts.unit === "" ? `a duration needs a unit: write ${parts.num}m or ${parts.num}s` : `write ${EXAMPLES.duration}`;
+    return parts.unit === "" && Number.isInteger(parts.num) && parts.num > 0 ? `a duration needs a unit: write ${parts.num}m or ${parts.num}s` : parts.unit === "" ? `a duration needs a unit: write ${EXAMPLES.duration}` : `write ${EXAMPLES.duration}`;
   }
   const seconds = Math.round(parts.num * factor);
   return seconds > 0 ? `write ${formatDuration(seconds)}` : `write ${EXAMPLES.duration}`;
@@ -49490,12 +49493,18 @@ var policySchema = external_exports.strictObject({
 var RULES = {
   "yaml-syntax": { severity: "error", summary: "The file is not valid YAML." },
   "duplicate-key": { severity: "error", summary: "A mapping has the same key twice." },
-  schema: { severity: "error", summary: "A value has the wrong type, or a required key is missing." },
+  schema: {
+    severity: "error",
+    summary: "A value has the wrong type, or a required key is missing."
+  },
   "unknown-key": { severity: "error", summary: "A key the format does not define." },
   "invalid-unit": { severity: "error", summary: "A size, rate or duration not in normal form." },
   "out-of-range": { severity: "error", summary: "A value outside what a sandbox can run with." },
   "invalid-host": { severity: "error", summary: "A host that is not a lowercase ASCII DNS name." },
-  "invalid-cidr": { severity: "error", summary: "A CIDR that does not parse or has host bits set." },
+  "invalid-cidr": {
+    severity: "error",
+    summary: "A CIDR that does not parse or has host bits set."
+  },
   "allow-everything": { severity: "error", summary: "An entry that allows every destination." },
   "ip-literal-host": { severity: "error", summary: "An IP address written as a host name." },
   "private-cidr": { severity: "warning", summary: "A CIDR reaching private address space." },
@@ -49586,6 +49595,16 @@ function isIpLiteral(text) {
   return import_ipaddr.default.isValid(text.replace(/^\[|\]$/g, ""));
 }
 function parseCidr(text) {
+  const octets = /^([0-9]+)\.([0-9]+)\.([0-9]+)\.([0-9]+)(\/[0-9]+)?$/.exec(text);
+  if (octets && octets.slice(1, 5).some((o) => /^0[0-9]/.test(o))) {
+    const decimal = `${octets.slice(1, 5).map((o) => String(Number(o))).join(".")}${octets[5] ?? ""}`;
+    const fixed = parseCidr(decimal);
+    return {
+      ok: false,
+      message: "has a zero-padded number, which some tools read as octal",
+      hint: fixed.ok ? `write ${fixed.cidr}` : fixed.hint ?? `write ${decimal}`
+    };
+  }
   let parsed;
   try {
     parsed = import_ipaddr.default.parseCIDR(text);
@@ -49598,12 +49617,18 @@ function parseCidr(text) {
   }
   const [addr, prefix] = parsed;
   const network = addr.kind() === "ipv4" ? import_ipaddr.default.IPv4.networkAddressFromCIDR(text) : import_ipaddr.default.IPv6.networkAddressFromCIDR(text);
-  const normal = `${network.toString()}/${prefix}`;
+  const normal = `${canonical(network)}/${prefix}`;
   if (normal !== text) {
-    const why = network.toString() !== addr.toString() ? "has host bits set" : "is not in normal form";
+    const why = canonical(network) !== canonical(addr) ? "has host bits set" : "is not in normal form";
     return { ok: false, message: why, hint: `write ${normal}` };
   }
   return { ok: true, cidr: normal, family: addr.kind() === "ipv4" ? 4 : 6, prefix };
+}
+function canonical(addr) {
+  if (addr.kind() === "ipv6" && addr.isIPv4MappedAddress()) {
+    return `::ffff:${addr.toIPv4Address().toString()}`;
+  }
+  return addr.toString();
 }
 function toCidr(text) {
   const [addr, prefix] = import_ipaddr.default.parseCIDR(text);
@@ -49618,16 +49643,47 @@ function cidrContains(outer, inner) {
   const [ia, ip] = toCidr(inner);
   return oa.kind() === ia.kind() && op <= ip && ia.match([oa, op]);
 }
-function classesInCidr(text) {
-  const [addr, prefix] = toCidr(text);
+var EMBEDDINGS = [
+  { prefix: import_ipaddr.default.parseCIDR("::ffff:0:0/96"), offset: 96 },
+  // RFC 4291 IPv4-mapped
+  { prefix: import_ipaddr.default.parseCIDR("64:ff9b::/96"), offset: 96 },
+  // RFC 6052 NAT64
+  { prefix: import_ipaddr.default.parseCIDR("2002::/16"), offset: 16 }
+  // RFC 3056 6to4
+];
+function embeddedV4Cidrs(addr, prefix) {
+  const out = [];
+  for (const {
+    prefix: [ea, ep],
+    offset
+  } of EMBEDDINGS) {
+    if (prefix <= ep) {
+      if (ea.match([addr, prefix])) out.push([new import_ipaddr.default.IPv4([0, 0, 0, 0]), 0]);
+    } else if (addr.match([ea, ep])) {
+      const bytes = addr.toByteArray().slice(offset / 8, offset / 8 + 4);
+      out.push([new import_ipaddr.default.IPv4(bytes), Math.min(prefix - offset, 32)]);
+    }
+  }
+  return out;
+}
+function overlapping([addr, prefix]) {
   const out = [];
   for (const range of PARSED) {
     const [ra, rp] = range.cidr;
     if (ra.kind() !== addr.kind()) continue;
     const overlaps = prefix <= rp ? ra.match([addr, prefix]) : addr.match([ra, rp]);
-    if (overlaps && !out.includes(range.cls)) out.push(range.cls);
+    if (overlaps) out.push(range.cls);
   }
   return out;
+}
+function classesInCidr(text) {
+  const cidr = import_ipaddr.default.parseCIDR(text);
+  const classes = overlapping(cidr);
+  if (cidr[0].kind() === "ipv6") {
+    for (const v4 of embeddedV4Cidrs(cidr[0], cidr[1]))
+      classes.push(...overlapping(v4));
+  }
+  return [...new Set(classes)];
 }
 
 // runner/policy/host-pattern.ts
@@ -49644,7 +49700,12 @@ function parseHostPattern(text) {
   }
   const url2 = /^[a-z][a-z0-9+.-]*:\/\/([^/:?#]+)/i.exec(text);
   if (url2) {
-    return { ok: false, rule: "invalid-host", message: `"${text}" is a URL`, hint: `write ${url2[1]}` };
+    return {
+      ok: false,
+      rule: "invalid-host",
+      message: `"${text}" is a URL`,
+      hint: `write ${url2[1]}`
+    };
   }
   const hostPort = /^([^:\s[\]]+):([0-9]+)$/.exec(text);
   if (hostPort) {
@@ -49683,7 +49744,7 @@ function parseHostPattern(text) {
       hint: `write ${text.replace(/\.+$/, "")}`
     };
   }
-  if (/[^\x00-\x7f]/.test(name)) {
+  if (/[^\p{ASCII}]/u.test(name)) {
     const ascii = domainToASCII(name);
     return {
       ok: false,
@@ -49765,9 +49826,14 @@ function parseYaml(file2, text) {
   if (second) {
     const at = lines.linePos(second.range[0]);
     findings.push(
-      finding(source(at.line, at.col), "yaml-syntax", "a second YAML document: a policy file holds exactly one", {
-        hint: "move the second document to its own file and list it in extends"
-      })
+      finding(
+        source(at.line, at.col),
+        "yaml-syntax",
+        "a second YAML document: a policy file holds exactly one",
+        {
+          hint: "move the second document to its own file and list it in extends"
+        }
+      )
     );
   }
   for (const err of doc.errors) {
@@ -49777,7 +49843,7 @@ function parseYaml(file2, text) {
       finding(
         source(start.line, start.col),
         duplicate ? "duplicate-key" : "yaml-syntax",
-        firstLine(err.message),
+        duplicate ? duplicateKeyMessage(text, err.pos[0]) : firstLine(err.message),
         duplicate ? { hint: "remove one of the two keys, or merge their values" } : {}
       )
     );
@@ -49805,6 +49871,10 @@ function finding(pos, rule, message, extra = {}) {
     ...extra.hint === void 0 ? {} : { hint: extra.hint }
   };
   return out;
+}
+function duplicateKeyMessage(text, offset) {
+  const key = /^("[^"\n]*"|'[^'\n]*'|[^:\n,{}]+?)\s*:/.exec(text.slice(offset))?.[1];
+  return key ? `key ${key} appears twice in one mapping` : "a key appears twice in one mapping";
 }
 function firstLine(message) {
   return (message.split("\n")[0] ?? message).replace(/ at line \d+, column \d+:?$/, "");
@@ -49838,7 +49908,13 @@ function locate(source, path7, on = "value") {
   if (!range) return fallback;
   const start = source.lines.linePos(range[0]);
   const end = source.lines.linePos(range[1]);
-  return { file: source.file, line: start.line, col: start.col, endLine: end.line, endCol: end.col };
+  return {
+    file: source.file,
+    line: start.line,
+    col: start.col,
+    endLine: end.line,
+    endCol: end.col
+  };
 }
 
 // runner/policy/merge.ts
@@ -49912,7 +49988,8 @@ function toRule(entry, source) {
 }
 function pick2(input2, path7) {
   let v = input2;
-  for (const key of path7) v = v && typeof v === "object" ? v[key] : void 0;
+  for (const key of path7)
+    v = v && typeof v === "object" ? v[key] : void 0;
   return v;
 }
 function numeric(field, value) {
@@ -50017,7 +50094,10 @@ function resolveCeilingsGraph(graph) {
     },
     network: {
       mode: get("network.mode"),
-      bandwidth: { egressBps: get("network.bandwidth.egress"), ingressBps: get("network.bandwidth.ingress") },
+      bandwidth: {
+        egressBps: get("network.bandwidth.egress"),
+        ingressBps: get("network.bandwidth.ingress")
+      },
       ...m.allow === void 0 ? {} : { allow: m.allow }
     },
     origins: m.origins
@@ -50066,15 +50146,25 @@ function redundancyFindings(graph, allow) {
       if (sameRule(other, rule)) {
         if (j > i) continue;
         out.push(
-          finding(rule.source, "duplicate-entry", `${describeRule(rule)} is already allowed at ${where(other.source)}`, {
-            hint: "remove this entry"
-          })
+          finding(
+            rule.source,
+            "duplicate-entry",
+            `${describeRule(rule)} is already allowed at ${where(other.source)}`,
+            {
+              hint: "remove this entry"
+            }
+          )
         );
       } else {
         out.push(
-          finding(rule.source, "shadowed-entry", `${describeRule(rule)} is already covered by ${describeRule(other)} at ${where(other.source)}`, {
-            hint: "remove this entry, or narrow the broader one"
-          })
+          finding(
+            rule.source,
+            "shadowed-entry",
+            `${describeRule(rule)} is already covered by ${describeRule(other)} at ${where(other.source)}`,
+            {
+              hint: "remove this entry, or narrow the broader one"
+            }
+          )
         );
       }
       break;
@@ -50137,9 +50227,14 @@ function ceilingFindings(graph, policy, ceilings) {
     if (!at) continue;
     const from = at === origin ? "" : ` (from ${path.basename(origin.file)})`;
     out.push(
-      finding(at, "exceeds-ceiling", `${field} ${show(field, value)}${from} exceeds the ceiling ${show(field, bound)}${ceilingsAt(field)}`, {
-        hint: `write ${field.split(".").pop()}: ${show(field, bound)} or less, or ask the operators to raise the ceiling`
-      })
+      finding(
+        at,
+        "exceeds-ceiling",
+        `${field} ${show(field, value)}${from} exceeds the ceiling ${show(field, bound)}${ceilingsAt(field)}`,
+        {
+          hint: `write ${field.split(".").pop()}: ${show(field, bound)}${typeof bound === "number" ? " or less" : ""}, or ask the operators to raise the ceiling`
+        }
+      )
     );
   }
   const allowed = ceilings.network.allow;
@@ -50150,9 +50245,14 @@ function ceilingFindings(graph, policy, ceilings) {
       if (!at) continue;
       const from = at === rule.source ? "" : ` (from ${path.basename(rule.source.file)})`;
       out.push(
-        finding(at, "exceeds-ceiling", `${describeRule(rule)}${from} is not within the destinations the ceilings allow`, {
-          hint: "remove it, or ask the operators to add it to the ceilings' network.allow"
-        })
+        finding(
+          at,
+          "exceeds-ceiling",
+          `${describeRule(rule)}${from} is not within the destinations the ceilings allow`,
+          {
+            hint: "remove it, or ask the operators to add it to the ceilings' network.allow"
+          }
+        )
       );
     }
   }
@@ -50179,29 +50279,45 @@ function fileRules(source) {
   const data = asRecord(source.data);
   if (!data) return [];
   const out = [];
+  out.push(...rangeRules(source, asRecord(data.resources)));
   const isolation = asRecord(data.isolation);
   if (isolation?.runtime === "runc") {
     out.push(
-      finding(locate(source, ["isolation", "runtime"]), "unhardened-runtime", "runtime runc is not hardened: the job shares the host kernel with no extra barrier", {
-        hint: "use runtime: sysbox-runc or runsc, or backend: vm"
-      })
+      finding(
+        locate(source, ["isolation", "runtime"]),
+        "unhardened-runtime",
+        "runtime runc is not hardened: the job shares the host kernel with no extra barrier",
+        {
+          hint: "use runtime: sysbox-runc or runsc, or backend: vm"
+        }
+      )
     );
   }
   const network = asRecord(data.network);
   if (data.enforce === true && network?.mode === "audit") {
     out.push(
-      finding(locate(source, ["network", "mode"]), "audit-in-enforced", "network.mode audit allows every destination, and this file is marked enforce: true", {
-        hint: "write mode: allowlist (run `sandboxed policy suggest <job-log>` to build the list)"
-      })
+      finding(
+        locate(source, ["network", "mode"]),
+        "audit-in-enforced",
+        "network.mode audit allows every destination, and this file is marked enforce: true",
+        {
+          hint: "write mode: allowlist (run `sandboxed policy suggest <job-log>` to build the list)"
+        }
+      )
     );
   }
   const allow = network?.allow;
   if (!Array.isArray(allow)) return out;
   if (network?.mode === "none" && allow.length > 0) {
     out.push(
-      finding(locate(source, ["network", "allow"]), "unused-allow", "network.mode none gives the job no network: these allow entries do nothing", {
-        hint: "remove network.allow, or write mode: allowlist"
-      })
+      finding(
+        locate(source, ["network", "allow"], "key"),
+        "unused-allow",
+        "network.mode none gives the job no network: these allow entries do nothing",
+        {
+          hint: "remove network.allow, or write mode: allowlist"
+        }
+      )
     );
   }
   allow.forEach((entry, index) => {
@@ -50222,7 +50338,11 @@ function entryRules(source, entry, at) {
   const where2 = [...at, "cidr"];
   const cidr = parseCidr(obj.cidr);
   if (!cidr.ok) {
-    return [finding(locate(source, where2), "invalid-cidr", `cidr ${obj.cidr} ${cidr.message}`, { hint: cidr.hint })];
+    return [
+      finding(locate(source, where2), "invalid-cidr", `cidr ${obj.cidr} ${cidr.message}`, {
+        hint: cidr.hint
+      })
+    ];
   }
   if (cidr.prefix === 0) {
     return [
@@ -50243,10 +50363,42 @@ function entryRules(source, entry, at) {
   }
   if (cidr.prefix < WIDE_PREFIX[cidr.family]) {
     out.push(
-      finding(locate(source, where2), "broad-cidr", `cidr ${cidr.cidr} is wider than /${WIDE_PREFIX[cidr.family]}`, {
-        hint: "narrow it to the networks the job needs"
-      })
+      finding(
+        locate(source, where2),
+        "broad-cidr",
+        `cidr ${cidr.cidr} is wider than /${WIDE_PREFIX[cidr.family]}`,
+        {
+          hint: "narrow it to the networks the job needs"
+        }
+      )
     );
+  }
+  return out;
+}
+var MAXIMA = [
+  { key: "memory", parse: parseSize, max: 2 ** 40, text: "1TiB" },
+  { key: "disk", parse: parseSize, max: 64 * 2 ** 40, text: "64TiB" },
+  // GitHub cancels a job on a self-hosted runner after 5 days.
+  { key: "timeout", parse: parseDuration, max: 5 * 86400, text: "120h" }
+];
+function rangeRules(source, resources) {
+  const out = [];
+  for (const { key, parse: parse3, max, text } of MAXIMA) {
+    const value = resources?.[key];
+    if (typeof value !== "string") continue;
+    const parsed = parse3(value);
+    if (parsed.ok && !(parsed.value <= max)) {
+      out.push(
+        finding(
+          locate(source, ["resources", key]),
+          "out-of-range",
+          `resources.${key} is ${value}; it must be at most ${text}`,
+          {
+            hint: `write ${key}: ${text} or less`
+          }
+        )
+      );
+    }
   }
   return out;
 }
@@ -50340,6 +50492,7 @@ function toFindings(source, issue3, prefix, root) {
       if (sub.success) return [];
       return sub.error.issues.flatMap((i) => toFindings(source, i, path7, root));
     }
+    case "invalid_value":
     case "invalid_type": {
       if (value === void 0) {
         const examples = {
@@ -50350,14 +50503,12 @@ function toFindings(source, issue3, prefix, root) {
         };
         const example = examples[String(leaf)] ?? "\u2026";
         return [
-          finding(
-            locate(source, path7.slice(0, -1)),
-            "schema",
-            `missing required key ${name}`,
-            { hint: `add ${String(leaf)}: ${example}` }
-          )
+          finding(locate(source, path7.slice(0, -1)), "schema", `missing required key ${name}`, {
+            hint: `add ${String(leaf)}: ${example}`
+          })
         ];
       }
+      if (issue3.code === "invalid_value") return invalidValue(source, issue3, path7, value);
       const unit = typeof leaf === "string" ? UNIT_OF_KEY[leaf] : void 0;
       if (unit && typeof value === "number") {
         const parsed = parseUnit(unit, String(value));
@@ -50373,24 +50524,20 @@ function toFindings(source, issue3, prefix, root) {
         hint = `write ${String(leaf)}: ${value} without quotes`;
       } else if (expected === "array" && typeof value === "string") {
         hint = `write ${String(leaf)}: [${value}]`;
+      } else if (expected === "int" && typeof value === "number") {
+        hint = `write ${String(leaf)}: ${Math.max(1, Math.round(value))}`;
       } else if (expected === "boolean" && typeof value === "string") {
         hint = `write ${String(leaf)}: ${/^(yes|on|y|1)$/i.test(value) ? "true" : "false"}`;
       }
       return [
-        finding(locate(source, path7), "schema", `${name} must be ${article(expected)}, got ${describe3(value)}`, {
-          hint
-        })
-      ];
-    }
-    case "invalid_value": {
-      const allowed = issue3.values.map(String);
-      const got = String(value);
-      const suggestion = VALUE_HINTS[got.toLowerCase()] ?? closest(got, allowed);
-      const fix = leaf === "apiVersion" ? `write apiVersion: ${API_VERSION}` : suggestion && allowed.includes(suggestion) ? `did you mean ${suggestion}?` : `use one of: ${allowed.join(", ")}`;
-      return [
-        finding(locate(source, path7), "schema", `${name} must be one of ${allowed.join(", ")}; got ${describe3(value)}`, {
-          hint: fix
-        })
+        finding(
+          locate(source, path7),
+          "schema",
+          `${name} must be ${article(expected)}, got ${describe3(value)}`,
+          {
+            hint
+          }
+        )
       ];
     }
     case "invalid_format": {
@@ -50419,21 +50566,49 @@ function toFindings(source, issue3, prefix, root) {
       }
       const bound = issue3.code === "too_small" ? `at least ${issue3.minimum}` : `at most ${issue3.maximum}`;
       const fixed = issue3.code === "too_small" ? issue3.minimum : issue3.maximum;
+      const hint = typeof leaf === "number" && path7[path7.length - 2] === "ports" ? "write the TCP port the service listens on, from 1 to 65535" : `write ${String(typeof leaf === "number" ? "" : `${leaf}: `)}${String(fixed)}`;
       return [
-        finding(locate(source, path7), "out-of-range", `${name} is ${describe3(value)}; it must be ${bound}`, {
-          hint: `write ${String(typeof leaf === "number" ? "" : `${leaf}: `)}${String(fixed)}`
-        })
+        finding(
+          locate(source, path7),
+          "out-of-range",
+          `${name} is ${describe3(value)}; it must be ${bound}`,
+          {
+            hint
+          }
+        )
       ];
     }
     case "not_multiple_of":
       return [
-        finding(locate(source, path7), "schema", `${name} must be a whole number, got ${describe3(value)}`, {
-          hint: `write ${String(leaf)}: ${Math.ceil(Number(value))}`
-        })
+        finding(
+          locate(source, path7),
+          "schema",
+          `${name} must be a whole number, got ${describe3(value)}`,
+          {
+            hint: `write ${String(leaf)}: ${Math.ceil(Number(value))}`
+          }
+        )
       ];
     default:
       return [finding(locate(source, path7), "schema", `${name}: ${issue3.message}`)];
   }
+}
+function invalidValue(source, issue3, path7, value) {
+  const leaf = path7[path7.length - 1];
+  const allowed = issue3.values.map(String);
+  const got = String(value);
+  const suggestion = VALUE_HINTS[got.toLowerCase()] ?? closest(got, allowed);
+  const fix = leaf === "apiVersion" ? `write apiVersion: ${API_VERSION}` : suggestion && allowed.includes(suggestion) ? `did you mean ${suggestion}?` : `use one of: ${allowed.join(", ")}`;
+  return [
+    finding(
+      locate(source, path7),
+      "schema",
+      `${dotted(path7)} must be one of ${allowed.join(", ")}; got ${describe3(value)}`,
+      {
+        hint: fix
+      }
+    )
+  ];
 }
 function unknownKey(source, path7) {
   const key = String(path7[path7.length - 1]);
@@ -50513,6 +50688,7 @@ function article(expected) {
     array: "a list",
     string: "a string",
     number: "a number",
+    int: "a whole number",
     boolean: "true or false"
   };
   return words[expected] ?? expected;
@@ -50534,23 +50710,35 @@ function loadGraph(entry, options) {
       const at = locate(loaded.source, ["extends", index]);
       const target = resolveRef2(file2, ref, options);
       if (target.ok === false) {
-        loaded.findings.push(finding(at, "unreachable-extends", target.message, { hint: target.hint }));
+        loaded.findings.push(
+          finding(at, "unreachable-extends", target.message, { hint: target.hint })
+        );
         return;
       }
       if (stack.includes(target.file) || target.file === file2) {
         const loop = [...stack.slice(stack.indexOf(target.file)), file2, target.file];
         loaded.findings.push(
-          finding(at, "extends-cycle", `extends ${ref} closes a loop: ${loop.map(shortName).join(" -> ")}`, {
-            hint: `remove ${ref} from extends in ${shortName(file2)}`
-          })
+          finding(
+            at,
+            "extends-cycle",
+            `extends ${ref} closes a loop: ${loop.map(shortName).join(" -> ")}`,
+            {
+              hint: `remove ${ref} from extends in ${shortName(file2)}`
+            }
+          )
         );
         return;
       }
       if (stack.length >= MAX_EXTENDS_DEPTH) {
         loaded.findings.push(
-          finding(at, "unreachable-extends", `extends nests deeper than ${MAX_EXTENDS_DEPTH} files`, {
-            hint: "flatten the chain: extend the presets directly"
-          })
+          finding(
+            at,
+            "unreachable-extends",
+            `extends nests deeper than ${MAX_EXTENDS_DEPTH} files`,
+            {
+              hint: "flatten the chain: extend the presets directly"
+            }
+          )
         );
         return;
       }
@@ -50565,7 +50753,7 @@ function loadText(file2, text) {
   const source = parseYaml(file2, text);
   const findings = [...source.findings];
   let input2;
-  if (source.doc) {
+  if (source.doc || source.data === null) {
     const schema = validateSchema(source);
     findings.push(...schema);
     if (schema.length === 0) input2 = source.data;
@@ -50577,7 +50765,11 @@ function resolveRef2(from, ref, options) {
   if (ref.startsWith("./") || ref.startsWith("../") || path2.isAbsolute(ref)) {
     const file3 = path2.resolve(path2.dirname(from), ref);
     if (options.readFile(file3) === void 0) {
-      return { ok: false, message: `extends ${ref}: no file at ${file3}`, hint: "check the path; it is relative to this file" };
+      return {
+        ok: false,
+        message: `extends ${ref}: file not found`,
+        hint: `paths are relative to ${path2.basename(from)}; check the name`
+      };
     }
     return { ok: true, file: file3 };
   }
@@ -50633,9 +50825,14 @@ function kindMismatches(graph, kind) {
       const parentKind = graph.files.get(parent.file)?.input?.kind;
       if (kind && parentKind && parentKind !== kind) {
         out.push(
-          finding(parent.at, "schema", `a ${kind} cannot extend ${path3.basename(parent.file)}, which is a ${parentKind}`, {
-            hint: `extend only ${kind} files`
-          })
+          finding(
+            parent.at,
+            "schema",
+            `a ${kind} cannot extend ${path3.basename(parent.file)}, which is a ${parentKind}`,
+            {
+              hint: `extend only ${kind} files`
+            }
+          )
         );
       }
     }
@@ -51489,9 +51686,13 @@ function packageRoot(from = path5.dirname(fileURLToPath2(import.meta.url))) {
     if (existsSync2(pkg) && existsSync2(path5.join(dir, "policies", "presets"))) return dir;
     const up = path5.dirname(dir);
     if (up === dir) {
-      throw new SandboxedError("SBX_CLI_INSTALL", `cannot find the policies/ folder above ${from}`, {
-        hint: "reinstall sandboxed: the package ships policies/presets"
-      });
+      throw new SandboxedError(
+        "SBX_CLI_INSTALL",
+        `cannot find the policies/ folder above ${from}`,
+        {
+          hint: "reinstall sandboxed: the package ships policies/presets"
+        }
+      );
     }
     dir = up;
   }

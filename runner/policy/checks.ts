@@ -62,15 +62,25 @@ export function redundancyFindings(graph: LoadGraph, allow: readonly AllowRule[]
       if (sameRule(other, rule)) {
         if (j > i) continue; // report the later copy only
         out.push(
-          finding(rule.source, "duplicate-entry", `${describeRule(rule)} is already allowed at ${where(other.source)}`, {
-            hint: "remove this entry",
-          }),
+          finding(
+            rule.source,
+            "duplicate-entry",
+            `${describeRule(rule)} is already allowed at ${where(other.source)}`,
+            {
+              hint: "remove this entry",
+            },
+          ),
         );
       } else {
         out.push(
-          finding(rule.source, "shadowed-entry", `${describeRule(rule)} is already covered by ${describeRule(other)} at ${where(other.source)}`, {
-            hint: "remove this entry, or narrow the broader one",
-          }),
+          finding(
+            rule.source,
+            "shadowed-entry",
+            `${describeRule(rule)} is already covered by ${describeRule(other)} at ${where(other.source)}`,
+            {
+              hint: "remove this entry, or narrow the broader one",
+            },
+          ),
         );
       }
       break;
@@ -90,7 +100,11 @@ function show(field: string, value: number | string | boolean): string {
 const MODE_ORDER: Readonly<Record<string, number>> = { none: 0, allowlist: 1, audit: 2 };
 
 /** Is `value` within `bound` for this field? */
-function within(field: string, value: number | string | boolean, bound: number | string | boolean): boolean {
+function within(
+  field: string,
+  value: number | string | boolean,
+  bound: number | string | boolean,
+): boolean {
   switch (field) {
     case "isolation.backend":
       return value === bound;
@@ -124,7 +138,11 @@ function valueOf(p: ResolvedPolicy, field: string): number | string | boolean {
 }
 
 /** Every way the policy asks for more than the ceilings allow. */
-export function ceilingFindings(graph: LoadGraph, policy: ResolvedPolicy, ceilings: ResolvedCeilings): Finding[] {
+export function ceilingFindings(
+  graph: LoadGraph,
+  policy: ResolvedPolicy,
+  ceilings: ResolvedCeilings,
+): Finding[] {
   const anchor = anchorFor(graph);
   const out: Finding[] = [];
   const ceilingsAt = (field: string): string => {
@@ -141,9 +159,14 @@ export function ceilingFindings(graph: LoadGraph, policy: ResolvedPolicy, ceilin
     if (!at) continue;
     const from = at === origin ? "" : ` (from ${path.basename(origin.file)})`;
     out.push(
-      finding(at, "exceeds-ceiling", `${field} ${show(field, value)}${from} exceeds the ceiling ${show(field, bound)}${ceilingsAt(field)}`, {
-        hint: `write ${field.split(".").pop()}: ${show(field, bound)}${typeof bound === "number" ? " or less" : ""}, or ask the operators to raise the ceiling`,
-      }),
+      finding(
+        at,
+        "exceeds-ceiling",
+        `${field} ${show(field, value)}${from} exceeds the ceiling ${show(field, bound)}${ceilingsAt(field)}`,
+        {
+          hint: `write ${field.split(".").pop()}: ${show(field, bound)}${typeof bound === "number" ? " or less" : ""}, or ask the operators to raise the ceiling`,
+        },
+      ),
     );
   }
   const allowed = ceilings.network.allow;
@@ -154,9 +177,14 @@ export function ceilingFindings(graph: LoadGraph, policy: ResolvedPolicy, ceilin
       if (!at) continue;
       const from = at === rule.source ? "" : ` (from ${path.basename(rule.source.file)})`;
       out.push(
-        finding(at, "exceeds-ceiling", `${describeRule(rule)}${from} is not within the destinations the ceilings allow`, {
-          hint: "remove it, or ask the operators to add it to the ceilings' network.allow",
-        }),
+        finding(
+          at,
+          "exceeds-ceiling",
+          `${describeRule(rule)}${from} is not within the destinations the ceilings allow`,
+          {
+            hint: "remove it, or ask the operators to add it to the ceilings' network.allow",
+          },
+        ),
       );
     }
   }

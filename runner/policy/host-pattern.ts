@@ -28,7 +28,12 @@ export function parseHostPattern(text: string): HostParse {
   }
   const url = /^[a-z][a-z0-9+.-]*:\/\/([^/:?#]+)/i.exec(text);
   if (url) {
-    return { ok: false, rule: "invalid-host", message: `"${text}" is a URL`, hint: `write ${url[1]}` };
+    return {
+      ok: false,
+      rule: "invalid-host",
+      message: `"${text}" is a URL`,
+      hint: `write ${url[1]}`,
+    };
   }
   const hostPort = /^([^:\s[\]]+):([0-9]+)$/.exec(text);
   if (hostPort) {
@@ -56,7 +61,10 @@ export function parseHostPattern(text: string): HostParse {
       ok: false,
       rule: "invalid-host",
       message: `"${text}": a wildcard may only be the whole leftmost label`,
-      hint: `write *.${name.split(".").slice(name.split(".").findIndex((l) => l.includes("*")) + 1).join(".")}`,
+      hint: `write *.${name
+        .split(".")
+        .slice(name.split(".").findIndex((l) => l.includes("*")) + 1)
+        .join(".")}`,
     };
   }
   if (name.endsWith(".")) {
@@ -67,7 +75,7 @@ export function parseHostPattern(text: string): HostParse {
       hint: `write ${text.replace(/\.+$/, "")}`,
     };
   }
-  if (/[^\x00-\x7f]/.test(name)) {
+  if (/[^\p{ASCII}]/u.test(name)) {
     const ascii = domainToASCII(name);
     return {
       ok: false,

@@ -25,7 +25,14 @@ export { DEFAULTS, DEFAULT_PORTS } from "./merge.js";
 export { describeRule, ruleCovers } from "./checks.js";
 export { hostCovers, hostMatches, parseHostPattern } from "./host-pattern.js";
 export type { HostPattern } from "./host-pattern.js";
-export { classesInCidr, classifyAddress, cidrContains, IP_CLASS_LABELS, isIpLiteral, parseCidr } from "./ip-class.js";
+export {
+  classesInCidr,
+  classifyAddress,
+  cidrContains,
+  IP_CLASS_LABELS,
+  isIpLiteral,
+  parseCidr,
+} from "./ip-class.js";
 export type { IpClass } from "./ip-class.js";
 export {
   formatBandwidth,

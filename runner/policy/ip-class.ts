@@ -116,6 +116,21 @@ export type CidrParse =
 
 /** Parse a CIDR and require normal form: no host bits, canonical text. */
 export function parseCidr(text: string): CidrParse {
+  // inet_aton reads 010 as octal 8, so "010.0.0.0/8" is 8.0.0.0/8 to some tools and 10.0.0.0/8 to
+  // the author: refuse it rather than pick one, and offer the decimal reading.
+  const octets = /^([0-9]+)\.([0-9]+)\.([0-9]+)\.([0-9]+)(\/[0-9]+)?$/.exec(text);
+  if (octets && octets.slice(1, 5).some((o) => /^0[0-9]/.test(o))) {
+    const decimal = `${octets
+      .slice(1, 5)
+      .map((o) => String(Number(o)))
+      .join(".")}${octets[5] ?? ""}`;
+    const fixed = parseCidr(decimal);
+    return {
+      ok: false,
+      message: "has a zero-padded number, which some tools read as octal",
+      hint: fixed.ok ? `write ${fixed.cidr}` : (fixed.hint ?? `write ${decimal}`),
+    };
+  }
   let parsed: Cidr;
   try {
     parsed = ipaddr.parseCIDR(text);
@@ -133,7 +148,8 @@ export function parseCidr(text: string): CidrParse {
       : ipaddr.IPv6.networkAddressFromCIDR(text);
   const normal = `${canonical(network)}/${prefix}`;
   if (normal !== text) {
-    const why = canonical(network) !== canonical(addr) ? "has host bits set" : "is not in normal form";
+    const why =
+      canonical(network) !== canonical(addr) ? "has host bits set" : "is not in normal form";
     return { ok: false, message: why, hint: `write ${normal}` };
   }
   return { ok: true, cidr: normal, family: addr.kind() === "ipv4" ? 4 : 6, prefix };
@@ -166,15 +182,52 @@ export function cidrContains(outer: string, inner: string): boolean {
   return oa.kind() === ia.kind() && op <= ip && ia.match([oa, op] as never);
 }
 
-/** Every special class a CIDR reaches (overlaps), most specific first. */
-export function classesInCidr(text: string): IpClass[] {
-  const [addr, prefix] = toCidr(text);
+/** IPv6 prefixes that carry an IPv4 address, and the bit where it starts (see embeddedV4). */
+const EMBEDDINGS: readonly { prefix: Cidr; offset: number }[] = [
+  { prefix: ipaddr.parseCIDR("::ffff:0:0/96"), offset: 96 }, // RFC 4291 IPv4-mapped
+  { prefix: ipaddr.parseCIDR("64:ff9b::/96"), offset: 96 }, // RFC 6052 NAT64
+  { prefix: ipaddr.parseCIDR("2002::/16"), offset: 16 }, // RFC 3056 6to4
+];
+
+/**
+ * The IPv4 networks an IPv6 CIDR reaches through those embeddings: 2002::/16 reaches all of IPv4
+ * (the metadata service too), and so does any CIDR containing it, such as 2000::/3.
+ */
+function embeddedV4Cidrs(addr: ipaddr.IPv6, prefix: number): Cidr[] {
+  const out: Cidr[] = [];
+  for (const {
+    prefix: [ea, ep],
+    offset,
+  } of EMBEDDINGS) {
+    if (prefix <= ep) {
+      if (ea.match([addr, prefix] as never)) out.push([new ipaddr.IPv4([0, 0, 0, 0]), 0]);
+    } else if (addr.match([ea, ep] as never)) {
+      const bytes = addr.toByteArray().slice(offset / 8, offset / 8 + 4);
+      out.push([new ipaddr.IPv4(bytes), Math.min(prefix - offset, 32)]);
+    }
+  }
+  return out;
+}
+
+function overlapping([addr, prefix]: Cidr): IpClass[] {
   const out: IpClass[] = [];
   for (const range of PARSED) {
     const [ra, rp] = range.cidr;
     if (ra.kind() !== addr.kind()) continue;
-    const overlaps = prefix <= rp ? ra.match([addr, prefix] as never) : addr.match([ra, rp] as never);
-    if (overlaps && !out.includes(range.cls)) out.push(range.cls);
+    const overlaps =
+      prefix <= rp ? ra.match([addr, prefix] as never) : addr.match([ra, rp] as never);
+    if (overlaps) out.push(range.cls);
   }
   return out;
+}
+
+/** Every special class a CIDR reaches (overlaps), most specific first, then via embedded IPv4. */
+export function classesInCidr(text: string): IpClass[] {
+  const cidr = ipaddr.parseCIDR(text);
+  const classes = overlapping(cidr);
+  if (cidr[0].kind() === "ipv6") {
+    for (const v4 of embeddedV4Cidrs(cidr[0] as ipaddr.IPv6, cidr[1]))
+      classes.push(...overlapping(v4));
+  }
+  return [...new Set(classes)];
 }

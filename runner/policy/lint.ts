@@ -51,9 +51,14 @@ function kindMismatches(graph: LoadGraph, kind: string | undefined): Finding[] {
       const parentKind = graph.files.get(parent.file)?.input?.kind;
       if (kind && parentKind && parentKind !== kind) {
         out.push(
-          finding(parent.at, "schema", `a ${kind} cannot extend ${path.basename(parent.file)}, which is a ${parentKind}`, {
-            hint: `extend only ${kind} files`,
-          }),
+          finding(
+            parent.at,
+            "schema",
+            `a ${kind} cannot extend ${path.basename(parent.file)}, which is a ${parentKind}`,
+            {
+              hint: `extend only ${kind} files`,
+            },
+          ),
         );
       }
     }
@@ -73,6 +78,10 @@ function dedupe(findings: readonly Finding[]): Finding[] {
 
 export function sortFindings(findings: readonly Finding[]): Finding[] {
   return [...findings].sort(
-    (a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col || a.rule.localeCompare(b.rule),
+    (a, b) =>
+      a.file.localeCompare(b.file) ||
+      a.line - b.line ||
+      a.col - b.col ||
+      a.rule.localeCompare(b.rule),
   );
 }

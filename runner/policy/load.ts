@@ -54,23 +54,35 @@ export function loadGraph(entry: string, options: LoadOptions): LoadGraph {
       const at = locate(loaded.source, ["extends", index]);
       const target = resolveRef(file, ref, options);
       if (target.ok === false) {
-        loaded.findings.push(finding(at, "unreachable-extends", target.message, { hint: target.hint }));
+        loaded.findings.push(
+          finding(at, "unreachable-extends", target.message, { hint: target.hint }),
+        );
         return;
       }
       if (stack.includes(target.file) || target.file === file) {
         const loop = [...stack.slice(stack.indexOf(target.file)), file, target.file];
         loaded.findings.push(
-          finding(at, "extends-cycle", `extends ${ref} closes a loop: ${loop.map(shortName).join(" -> ")}`, {
-            hint: `remove ${ref} from extends in ${shortName(file)}`,
-          }),
+          finding(
+            at,
+            "extends-cycle",
+            `extends ${ref} closes a loop: ${loop.map(shortName).join(" -> ")}`,
+            {
+              hint: `remove ${ref} from extends in ${shortName(file)}`,
+            },
+          ),
         );
         return;
       }
       if (stack.length >= MAX_EXTENDS_DEPTH) {
         loaded.findings.push(
-          finding(at, "unreachable-extends", `extends nests deeper than ${MAX_EXTENDS_DEPTH} files`, {
-            hint: "flatten the chain: extend the presets directly",
-          }),
+          finding(
+            at,
+            "unreachable-extends",
+            `extends nests deeper than ${MAX_EXTENDS_DEPTH} files`,
+            {
+              hint: "flatten the chain: extend the presets directly",
+            },
+          ),
         );
         return;
       }

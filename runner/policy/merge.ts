@@ -100,7 +100,8 @@ export function toRule(entry: AllowEntryInput, source: SourcePos): AllowRule {
 
 function pick(input: PolicyInput, path: readonly string[]): unknown {
   let v: unknown = input;
-  for (const key of path) v = v && typeof v === "object" ? (v as Record<string, unknown>)[key] : undefined;
+  for (const key of path)
+    v = v && typeof v === "object" ? (v as Record<string, unknown>)[key] : undefined;
   return v;
 }
 
@@ -122,7 +123,10 @@ function unwrap(r: { ok: true; value: number } | { ok: false }): number {
 const MODE_ORDER = { none: 0, allowlist: 1, audit: 2 } as const;
 
 /** Default lowered to the ceiling (rule 4). */
-function clampDefault(field: Field, ceilings: ResolvedCeilings | undefined): string | number | boolean {
+function clampDefault(
+  field: Field,
+  ceilings: ResolvedCeilings | undefined,
+): string | number | boolean {
   const fallback = DEFAULTS[field];
   const bound = ceilings ? ceilingValue(ceilings, field) : undefined;
   if (bound === undefined) return fallback;
@@ -130,13 +134,18 @@ function clampDefault(field: Field, ceilings: ResolvedCeilings | undefined): str
   if (typeof def === "number" && typeof bound === "number") return Math.min(def, bound);
   if (field === "isolation.sudo") return def === true && bound === false ? false : def;
   if (field === "network.mode") {
-    return MODE_ORDER[def as keyof typeof MODE_ORDER] > MODE_ORDER[bound as keyof typeof MODE_ORDER] ? bound : def;
+    return MODE_ORDER[def as keyof typeof MODE_ORDER] > MODE_ORDER[bound as keyof typeof MODE_ORDER]
+      ? bound
+      : def;
   }
   if (field === "isolation.backend") return bound;
   return def;
 }
 
-export function ceilingValue(c: ResolvedCeilings, field: Field): number | string | boolean | undefined {
+export function ceilingValue(
+  c: ResolvedCeilings,
+  field: Field,
+): number | string | boolean | undefined {
   const table: Record<Field, number | string | boolean | undefined> = {
     "isolation.backend": c.isolation.backend,
     "isolation.runtime": c.isolation.runtime,
@@ -215,7 +224,10 @@ export function resolveCeilingsGraph(graph: LoadGraph): ResolvedCeilings {
     },
     network: {
       mode: get("network.mode"),
-      bandwidth: { egressBps: get("network.bandwidth.egress"), ingressBps: get("network.bandwidth.ingress") },
+      bandwidth: {
+        egressBps: get("network.bandwidth.egress"),
+        ingressBps: get("network.bandwidth.ingress"),
+      },
       ...(m.allow === undefined ? {} : { allow: m.allow }),
     },
     origins: m.origins,

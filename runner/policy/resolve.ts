@@ -30,7 +30,8 @@ export function loadPolicy(
   options: LoadOptions & { ceilings?: ResolvedCeilings },
 ): { policy: ResolvedPolicy; findings: readonly Finding[] } {
   const result = lintPolicyFile(file, options);
-  if (result.resolved?.kind === "Policy") return { policy: result.resolved, findings: result.findings };
+  if (result.resolved?.kind === "Policy")
+    return { policy: result.resolved, findings: result.findings };
   if (result.resolved) {
     throw new SandboxedError("SBX_POLICY_KIND", `${file} is a Ceilings file, not a Policy`, {
       hint: "pass it with --ceilings, and give a file with kind: Policy as the policy",

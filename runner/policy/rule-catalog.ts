@@ -9,12 +9,18 @@ export interface RuleInfo {
 export const RULES: Readonly<Record<RuleId, RuleInfo>> = {
   "yaml-syntax": { severity: "error", summary: "The file is not valid YAML." },
   "duplicate-key": { severity: "error", summary: "A mapping has the same key twice." },
-  schema: { severity: "error", summary: "A value has the wrong type, or a required key is missing." },
+  schema: {
+    severity: "error",
+    summary: "A value has the wrong type, or a required key is missing.",
+  },
   "unknown-key": { severity: "error", summary: "A key the format does not define." },
   "invalid-unit": { severity: "error", summary: "A size, rate or duration not in normal form." },
   "out-of-range": { severity: "error", summary: "A value outside what a sandbox can run with." },
   "invalid-host": { severity: "error", summary: "A host that is not a lowercase ASCII DNS name." },
-  "invalid-cidr": { severity: "error", summary: "A CIDR that does not parse or has host bits set." },
+  "invalid-cidr": {
+    severity: "error",
+    summary: "A CIDR that does not parse or has host bits set.",
+  },
   "allow-everything": { severity: "error", summary: "An entry that allows every destination." },
   "ip-literal-host": { severity: "error", summary: "An IP address written as a host name." },
   "private-cidr": { severity: "warning", summary: "A CIDR reaching private address space." },

@@ -7,6 +7,7 @@ import { classesInCidr, IP_CLASS_LABELS, parseCidr } from "./ip-class.js";
 import type { IpClass } from "./ip-class.js";
 import { parseHostPattern } from "./host-pattern.js";
 import type { Finding, RuleId } from "./types.js";
+import { parseDuration, parseSize } from "./units.js";
 import { finding, locate } from "./yaml-source.js";
 import type { PathSeg, SourceFile } from "./yaml-source.js";
 
@@ -29,29 +30,45 @@ export function fileRules(source: SourceFile): Finding[] {
   const data = asRecord(source.data);
   if (!data) return [];
   const out: Finding[] = [];
+  out.push(...rangeRules(source, asRecord(data.resources)));
   const isolation = asRecord(data.isolation);
   if (isolation?.runtime === "runc") {
     out.push(
-      finding(locate(source, ["isolation", "runtime"]), "unhardened-runtime", "runtime runc is not hardened: the job shares the host kernel with no extra barrier", {
-        hint: "use runtime: sysbox-runc or runsc, or backend: vm",
-      }),
+      finding(
+        locate(source, ["isolation", "runtime"]),
+        "unhardened-runtime",
+        "runtime runc is not hardened: the job shares the host kernel with no extra barrier",
+        {
+          hint: "use runtime: sysbox-runc or runsc, or backend: vm",
+        },
+      ),
     );
   }
   const network = asRecord(data.network);
   if (data.enforce === true && network?.mode === "audit") {
     out.push(
-      finding(locate(source, ["network", "mode"]), "audit-in-enforced", "network.mode audit allows every destination, and this file is marked enforce: true", {
-        hint: "write mode: allowlist (run `sandboxed policy suggest <job-log>` to build the list)",
-      }),
+      finding(
+        locate(source, ["network", "mode"]),
+        "audit-in-enforced",
+        "network.mode audit allows every destination, and this file is marked enforce: true",
+        {
+          hint: "write mode: allowlist (run `sandboxed policy suggest <job-log>` to build the list)",
+        },
+      ),
     );
   }
   const allow = network?.allow;
   if (!Array.isArray(allow)) return out;
   if (network?.mode === "none" && allow.length > 0) {
     out.push(
-      finding(locate(source, ["network", "allow"], "key"), "unused-allow", "network.mode none gives the job no network: these allow entries do nothing", {
-        hint: "remove network.allow, or write mode: allowlist",
-      }),
+      finding(
+        locate(source, ["network", "allow"], "key"),
+        "unused-allow",
+        "network.mode none gives the job no network: these allow entries do nothing",
+        {
+          hint: "remove network.allow, or write mode: allowlist",
+        },
+      ),
     );
   }
   allow.forEach((entry, index) => {
@@ -62,7 +79,8 @@ export function fileRules(source: SourceFile): Finding[] {
 
 function entryRules(source: SourceFile, entry: unknown, at: readonly PathSeg[]): Finding[] {
   const obj = asRecord(entry);
-  const host = typeof entry === "string" ? entry : typeof obj?.host === "string" ? obj.host : undefined;
+  const host =
+    typeof entry === "string" ? entry : typeof obj?.host === "string" ? obj.host : undefined;
   if (host !== undefined) {
     const where = typeof entry === "string" ? at : [...at, "host"];
     const parsed = parseHostPattern(host);
@@ -73,7 +91,11 @@ function entryRules(source: SourceFile, entry: unknown, at: readonly PathSeg[]):
   const where = [...at, "cidr"];
   const cidr = parseCidr(obj.cidr);
   if (!cidr.ok) {
-    return [finding(locate(source, where), "invalid-cidr", `cidr ${obj.cidr} ${cidr.message}`, { hint: cidr.hint })];
+    return [
+      finding(locate(source, where), "invalid-cidr", `cidr ${obj.cidr} ${cidr.message}`, {
+        hint: cidr.hint,
+      }),
+    ];
   }
   if (cidr.prefix === 0) {
     return [
@@ -97,10 +119,45 @@ function entryRules(source: SourceFile, entry: unknown, at: readonly PathSeg[]):
   }
   if (cidr.prefix < WIDE_PREFIX[cidr.family]) {
     out.push(
-      finding(locate(source, where), "broad-cidr", `cidr ${cidr.cidr} is wider than /${WIDE_PREFIX[cidr.family]}`, {
-        hint: "narrow it to the networks the job needs",
-      }),
+      finding(
+        locate(source, where),
+        "broad-cidr",
+        `cidr ${cidr.cidr} is wider than /${WIDE_PREFIX[cidr.family]}`,
+        {
+          hint: "narrow it to the networks the job needs",
+        },
+      ),
     );
+  }
+  return out;
+}
+
+/** Upper bounds the schema's patterns cannot state: what one job on one host can sensibly get. */
+const MAXIMA = [
+  { key: "memory", parse: parseSize, max: 2 ** 40, text: "1TiB" },
+  { key: "disk", parse: parseSize, max: 64 * 2 ** 40, text: "64TiB" },
+  // GitHub cancels a job on a self-hosted runner after 5 days.
+  { key: "timeout", parse: parseDuration, max: 5 * 86400, text: "120h" },
+] as const;
+
+function rangeRules(source: SourceFile, resources: Record<string, unknown> | undefined): Finding[] {
+  const out: Finding[] = [];
+  for (const { key, parse, max, text } of MAXIMA) {
+    const value = resources?.[key];
+    if (typeof value !== "string") continue;
+    const parsed = parse(value);
+    if (parsed.ok && !(parsed.value <= max)) {
+      out.push(
+        finding(
+          locate(source, ["resources", key]),
+          "out-of-range",
+          `resources.${key} is ${value}; it must be at most ${text}`,
+          {
+            hint: `write ${key}: ${text} or less`,
+          },
+        ),
+      );
+    }
   }
   return out;
 }

@@ -37,7 +37,10 @@ export function parseSize(text: string): UnitResult {
 export function parseBandwidth(text: string): UnitResult {
   const m = /^([1-9][0-9]*)(Kbit|Mbit|Gbit)$/.exec(text);
   if (m) {
-    return { ok: true, value: Number(m[1]) * BANDWIDTH_UNITS[m[2] as keyof typeof BANDWIDTH_UNITS] };
+    return {
+      ok: true,
+      value: Number(m[1]) * BANDWIDTH_UNITS[m[2] as keyof typeof BANDWIDTH_UNITS],
+    };
   }
   return { ok: false, hint: suggestBandwidth(text) };
 }
@@ -135,9 +138,12 @@ function suggestDuration(text: string): string {
   const key = parts.unit === "" ? "" : parts.unit.charAt(0).toLowerCase();
   const factor = key === "" ? undefined : scale[key];
   if (factor === undefined) {
-    return parts.unit === ""
+    // Only a whole positive number can take a unit as is: "0m" and "1.5m" are not valid either.
+    return parts.unit === "" && Number.isInteger(parts.num) && parts.num > 0
       ? `a duration needs a unit: write ${parts.num}m or ${parts.num}s`
-      : `write ${EXAMPLES.duration}`;
+      : parts.unit === ""
+        ? `a duration needs a unit: write ${EXAMPLES.duration}`
+        : `write ${EXAMPLES.duration}`;
   }
   const seconds = Math.round(parts.num * factor);
   return seconds > 0 ? `write ${formatDuration(seconds)}` : `write ${EXAMPLES.duration}`;

@@ -70,7 +70,7 @@ function toFindings(
       if (!schema) {
         return [
           finding(locate(source, path), "schema", `${name} must be a host name or a mapping`, {
-            hint: 'write - example.com, - { host: example.com, ports: [443] } or - { cidr: 10.0.0.0/8, ports: [5432] }',
+            hint: "write - example.com, - { host: example.com, ports: [443] } or - { cidr: 10.0.0.0/8, ports: [5432] }",
           }),
         ];
       }
@@ -90,12 +90,9 @@ function toFindings(
         };
         const example = examples[String(leaf)] ?? "…";
         return [
-          finding(
-            locate(source, path.slice(0, -1)),
-            "schema",
-            `missing required key ${name}`,
-            { hint: `add ${String(leaf)}: ${example}` },
-          ),
+          finding(locate(source, path.slice(0, -1)), "schema", `missing required key ${name}`, {
+            hint: `add ${String(leaf)}: ${example}`,
+          }),
         ];
       }
       if (issue.code === "invalid_value") return invalidValue(source, issue, path, value);
@@ -120,9 +117,14 @@ function toFindings(
         hint = `write ${String(leaf)}: ${/^(yes|on|y|1)$/i.test(value) ? "true" : "false"}`;
       }
       return [
-        finding(locate(source, path), "schema", `${name} must be ${article(expected)}, got ${describe(value)}`, {
-          hint,
-        }),
+        finding(
+          locate(source, path),
+          "schema",
+          `${name} must be ${article(expected)}, got ${describe(value)}`,
+          {
+            hint,
+          },
+        ),
       ];
     }
     case "invalid_format": {
@@ -149,7 +151,8 @@ function toFindings(
           }),
         ];
       }
-      const bound = issue.code === "too_small" ? `at least ${issue.minimum}` : `at most ${issue.maximum}`;
+      const bound =
+        issue.code === "too_small" ? `at least ${issue.minimum}` : `at most ${issue.maximum}`;
       const fixed = issue.code === "too_small" ? issue.minimum : issue.maximum;
       // A port list item: the nearest bound (1 or 65535) is never the port the author meant.
       const hint =
@@ -157,16 +160,26 @@ function toFindings(
           ? "write the TCP port the service listens on, from 1 to 65535"
           : `write ${String(typeof leaf === "number" ? "" : `${leaf}: `)}${String(fixed)}`;
       return [
-        finding(locate(source, path), "out-of-range", `${name} is ${describe(value)}; it must be ${bound}`, {
-          hint,
-        }),
+        finding(
+          locate(source, path),
+          "out-of-range",
+          `${name} is ${describe(value)}; it must be ${bound}`,
+          {
+            hint,
+          },
+        ),
       ];
     }
     case "not_multiple_of":
       return [
-        finding(locate(source, path), "schema", `${name} must be a whole number, got ${describe(value)}`, {
-          hint: `write ${String(leaf)}: ${Math.ceil(Number(value))}`,
-        }),
+        finding(
+          locate(source, path),
+          "schema",
+          `${name} must be a whole number, got ${describe(value)}`,
+          {
+            hint: `write ${String(leaf)}: ${Math.ceil(Number(value))}`,
+          },
+        ),
       ];
     default:
       return [finding(locate(source, path), "schema", `${name}: ${issue.message}`)];
@@ -190,9 +203,14 @@ function invalidValue(
         ? `did you mean ${suggestion}?`
         : `use one of: ${allowed.join(", ")}`;
   return [
-    finding(locate(source, path), "schema", `${dotted(path)} must be one of ${allowed.join(", ")}; got ${describe(value)}`, {
-      hint: fix,
-    }),
+    finding(
+      locate(source, path),
+      "schema",
+      `${dotted(path)} must be one of ${allowed.join(", ")}; got ${describe(value)}`,
+      {
+        hint: fix,
+      },
+    ),
   ];
 }
 

@@ -52,9 +52,14 @@ export function parseYaml(file: string, text: string): SourceFile {
     // parseDocument would silently drop the second document: say so instead.
     const at = lines.linePos(second.range[0]);
     findings.push(
-      finding(source(at.line, at.col), "yaml-syntax", "a second YAML document: a policy file holds exactly one", {
-        hint: "move the second document to its own file and list it in extends",
-      }),
+      finding(
+        source(at.line, at.col),
+        "yaml-syntax",
+        "a second YAML document: a policy file holds exactly one",
+        {
+          hint: "move the second document to its own file and list it in extends",
+        },
+      ),
     );
   }
   for (const err of doc.errors) {
@@ -154,5 +159,11 @@ export function locate(
   if (!range) return fallback;
   const start = source.lines.linePos(range[0]);
   const end = source.lines.linePos(range[1]);
-  return { file: source.file, line: start.line, col: start.col, endLine: end.line, endCol: end.col };
+  return {
+    file: source.file,
+    line: start.line,
+    col: start.col,
+    endLine: end.line,
+    endCol: end.col,
+  };
 }
