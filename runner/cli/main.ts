@@ -12,6 +12,7 @@ import { FORMATS, renderGithub, renderJson, renderSarif, renderText } from "./li
 import type { Format } from "./lint-report.js";
 import { DEFAULT_POLICY_PATH, loadOptions, packageRoot } from "./policy-files.js";
 import { renderError } from "./render-error.js";
+import { registerSandboxCommands } from "./sandbox-commands.js";
 import { showJson, showYaml } from "./show-policy.js";
 
 export interface Io {
@@ -127,6 +128,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       io.stdout(`${JSON.stringify(policyJsonSchema(), null, 2)}\n`);
     });
 
+  registerSandboxCommands(program, io, setExit);
   return program;
 }
 

@@ -1,0 +1,258 @@
+/**
+ * Developer commands on the sandbox: `template build|list`, `sandbox exec`, `gc`.
+ * Wires policy -> template -> VM sandbox and prints what happens.
+ */
+import { randomBytes } from "node:crypto";
+import { existsSync, readdirSync } from "node:fs";
+import path from "node:path";
+import type { Command } from "commander";
+import { Option } from "commander";
+import { SandboxedError } from "../errors/index.js";
+import { formatDuration, formatSize, loadPolicy } from "../policy/index.js";
+import type { ResolvedPolicy } from "../policy/index.js";
+import { collectGarbage, EXIT_STATUS } from "../sandbox/index.js";
+import type { SandboxEvent, SandboxReport } from "../sandbox/index.js";
+import { buildTemplate, createVmSandbox, detectAccel } from "../sandbox/vm/index.js";
+import type { Accel, VmTemplate } from "../sandbox/vm/index.js";
+import type { Io } from "./main.js";
+import { loadOptions, packageRoot } from "./policy-files.js";
+
+export const DEFAULT_STATE_DIR = "/var/lib/sandboxed";
+
+export function stateDirOf(io: Io, flag?: string): string {
+  return path.resolve(io.cwd, flag ?? io.env.SANDBOXED_STATE_DIR ?? DEFAULT_STATE_DIR);
+}
+
+function requireRoot(what: string): void {
+  if (process.getuid?.() !== 0) {
+    throw new SandboxedError(
+      "SBX_CLI_NOT_ROOT",
+      `${what} needs root (cgroups, mount namespaces, per-sandbox uids)`,
+      {
+        hint: `run it with sudo: sudo sandboxed ${what}`,
+      },
+    );
+  }
+}
+
+export async function ensureTemplate(
+  io: Io,
+  stateDir: string,
+  name: string,
+  force = false,
+): Promise<VmTemplate> {
+  const started = Date.now();
+  let phase = "";
+  const result = await buildTemplate({
+    name,
+    stateDir,
+    root: packageRoot(),
+    force,
+    onProgress: (line) => {
+      const elapsed = `${Math.round((Date.now() - started) / 1000)}s`;
+      if (line.startsWith("==> ")) {
+        phase = line.slice(4);
+        io.stderr(`[template ${name} ${elapsed}] ${phase}\n`);
+      } else if (/^\s+I: /.test(line)) {
+        // On a terminal one line updates in place; in CI logs each step gets its own line.
+        const text = `[template ${name} ${elapsed}]   ${line.trim().slice(0, 100)}`;
+        io.stderr(io.isTty ? `\r\u001b[2K${text}` : `${text}\n`);
+      }
+    },
+  });
+  if (io.isTty) io.stderr("\r\u001b[2K");
+  if (!result.cached)
+    io.stderr(
+      `[template ${name}] built in ${result.seconds.toFixed(0)}s: ${result.template.dir}\n`,
+    );
+  return result.template;
+}
+
+function newId(): string {
+  return `sbx-${randomBytes(5).toString("hex")}`;
+}
+
+async function chooseAccel(
+  io: Io,
+  stateDir: string,
+  requested: "auto" | Accel,
+  template: VmTemplate,
+  policy: ResolvedPolicy,
+) {
+  return detectAccel(stateDir, requested, async () => {
+    const probe = createVmSandbox({
+      id: `${newId()}-probe`,
+      policy: {
+        ...policy,
+        resources: { ...policy.resources, cpus: 1, memoryBytes: 512 * 2 ** 20, timeoutSeconds: 60 },
+      },
+      stateDir,
+      template,
+      accel: "kvm",
+    });
+    try {
+      const report = await probe.run({ steps: [{ name: "probe", argv: ["true"] }] });
+      return report.outcome === "success";
+    } finally {
+      await probe.destroy();
+    }
+  }).then((d) => {
+    io.stderr(`[sandbox] accelerator ${d.accel}: ${d.reason}\n`);
+    return d.accel;
+  });
+}
+
+function pct(used: number | undefined, cap: number): string {
+  return used === undefined ? "n/a" : `${Math.round((used / cap) * 100)}%`;
+}
+
+export function renderReport(r: SandboxReport): string {
+  const l = r.limits;
+  const rows = [
+    ["outcome", `${r.outcome}${r.breach ? `: ${r.breach.message}` : ""} (exit ${r.exitStatus})`],
+    [
+      "backend",
+      `${r.backend}; boot ${r.timings.bootMs === undefined ? "n/a" : `${(r.timings.bootMs / 1000).toFixed(1)}s`}, total ${(r.timings.totalMs / 1000).toFixed(1)}s`,
+    ],
+    [
+      "memory",
+      `peak ${r.peaks.memoryBytes === undefined ? "n/a" : formatSize(Math.max(1024, Math.round(r.peaks.memoryBytes / 1024) * 1024))} of ${formatSize(l.memoryBytes)} (${pct(r.peaks.memoryBytes, l.memoryBytes)})`,
+    ],
+    [
+      "disk",
+      `peak ${r.peaks.diskBytes === undefined ? "n/a" : formatSize(Math.max(1024, Math.round(r.peaks.diskBytes / 1024) * 1024))} of ${formatSize(l.diskBytes)} (${pct(r.peaks.diskBytes, l.diskBytes)})`,
+    ],
+    ["pids", `peak ${r.peaks.pids ?? "n/a"} of ${l.pids}`],
+    ["cpus", `${l.cpus}; timeout ${formatDuration(l.timeoutSeconds)}`],
+    ...r.steps.map((s, i) => [
+      `step ${i + 1}`,
+      `${s.name}: ${s.exitCode === null ? `killed (${s.signal})` : `exit ${s.exitCode}`} in ${(s.durationMs / 1000).toFixed(1)}s`,
+    ]),
+    ...(r.error ? [["error", r.error]] : []),
+  ];
+  return `── sandbox ${r.id} ──\n${rows.map(([k, v]) => `  ${k!.padEnd(8)} ${v}`).join("\n")}\n`;
+}
+
+export function registerSandboxCommands(
+  program: Command,
+  io: Io,
+  setExit: (code: number) => void,
+): void {
+  const stateOption = () =>
+    new Option(
+      "--state-dir <dir>",
+      "where templates and sandbox records live (env SANDBOXED_STATE_DIR)",
+    );
+
+  const template = program
+    .command("template")
+    .description("Build and list guest templates (vm-templates/).");
+  template
+    .command("build")
+    .description(
+      "Build a guest template from Debian packages; cached until its definition changes.",
+    )
+    .argument("[name]", "template name (a file in vm-templates/)", "default")
+    .option("--force", "rebuild even when cached")
+    .addOption(stateOption())
+    .action(async (name: string, opts: { force?: boolean; stateDir?: string }) => {
+      requireRoot("template build");
+      const t = await ensureTemplate(io, stateDirOf(io, opts.stateDir), name, opts.force);
+      io.stdout(`${t.name} ${t.hash} ${t.dir}\n`);
+    });
+  template
+    .command("list")
+    .description("Templates defined, and which are built.")
+    .addOption(stateOption())
+    .action((opts: { stateDir?: string }) => {
+      const defs = readdirSync(path.join(packageRoot(), "vm-templates")).filter((f) =>
+        f.endsWith(".yml"),
+      );
+      for (const def of defs) {
+        const name = def.slice(0, -4);
+        const dir = path.join(stateDirOf(io, opts.stateDir), "templates", name);
+        const built = existsSync(dir)
+          ? readdirSync(dir).filter((d) => !d.endsWith(".partial"))
+          : [];
+        io.stdout(
+          `${name.padEnd(10)} ${built.length > 0 ? `built ${built.join(", ")}` : "not built"}\n`,
+        );
+      }
+    });
+
+  const sandbox = program
+    .command("sandbox")
+    .description("Run commands in a fresh sandbox (developer tools).");
+  sandbox
+    .command("exec")
+    .description(
+      "Run one command in a fresh VM under a policy; print its output and the resource report.",
+    )
+    .option("--policy <file>", "policy file", path.join(packageRoot(), "policies", "default.yml"))
+    .option("--template <name>", "guest template", "minimal")
+    .addOption(
+      new Option("--accel <accel>", "accelerator").choices(["auto", "kvm", "tcg"]).default("auto"),
+    )
+    .option("--json", "print the report as JSON")
+    .addOption(stateOption())
+    .argument("<command...>", "the command and its arguments (after --)")
+    .action(
+      async (
+        command: string[],
+        opts: {
+          policy: string;
+          template: string;
+          accel: "auto" | Accel;
+          json?: boolean;
+          stateDir?: string;
+        },
+      ) => {
+        requireRoot("sandbox exec");
+        const stateDir = stateDirOf(io, opts.stateDir);
+        const { policy } = loadPolicy(path.resolve(io.cwd, opts.policy), loadOptions());
+        const tpl = await ensureTemplate(io, stateDir, opts.template);
+        const accel = await chooseAccel(io, stateDir, opts.accel, tpl, policy);
+        const onEvent = (e: SandboxEvent): void => {
+          if (e.type === "output") (e.stream === "stdout" ? io.stdout : io.stderr)(e.text);
+          else if (e.type === "phase" && !opts.json) io.stderr(`[sandbox] ${e.phase}\n`);
+        };
+        const box = createVmSandbox({
+          id: newId(),
+          policy,
+          stateDir,
+          template: tpl,
+          accel,
+          onEvent,
+        });
+        let report: SandboxReport;
+        try {
+          report = await box.run({ steps: [{ name: command.join(" "), argv: command }] });
+        } finally {
+          await box.destroy();
+        }
+        io.stdout(opts.json ? `${JSON.stringify(report, null, 2)}\n` : "");
+        if (!opts.json) io.stderr(renderReport(report));
+        setExit(report.exitStatus);
+      },
+    );
+
+  program
+    .command("gc")
+    .description(
+      "Remove what crashed or killed runs left behind: QEMU processes, disks, cgroups, records.",
+    )
+    .option("--all", "also remove sandboxes whose runner is still alive")
+    .addOption(stateOption())
+    .action(async (opts: { all?: boolean; stateDir?: string }) => {
+      requireRoot("gc");
+      const report = await collectGarbage(stateDirOf(io, opts.stateDir), {
+        all: opts.all ?? false,
+      });
+      for (const id of report.removed) io.stdout(`removed ${id}\n`);
+      for (const id of report.skippedLive)
+        io.stdout(`kept ${id} (its runner is alive; --all removes it)\n`);
+      for (const f of report.failures) io.stderr(`failed ${f.id}: ${f.errors.join("; ")}\n`);
+      if (report.removed.length + report.failures.length === 0) io.stdout("nothing to remove\n");
+      setExit(report.failures.length > 0 ? EXIT_STATUS.infrastructure : 0);
+    });
+}

@@ -1,0 +1,9 @@
+/** Guest area: the agent protocol the host speaks (the agent itself is agent.ts, run in the guest). */
+export {
+  AGENT_PORT_NAME,
+  jobConfigSchema,
+  MAX_LINE_BYTES,
+  parseAgentLine,
+  PROTOCOL_VERSION,
+} from "./protocol.js";
+export type { AgentMessage, JobConfig, ParsedLine } from "./protocol.js";

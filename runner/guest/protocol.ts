@@ -1,0 +1,100 @@
+/**
+ * The guest agent protocol, version 1 (docs/guest-protocol.md).
+ *
+ * Host to guest: `job.json` on the read-only config disk (JobConfig).
+ * Guest to host: one JSON object per line on the virtio console port `sandboxed.agent`.
+ *
+ * The guest is untrusted. The host parses every line with these schemas, caps line length, and
+ * never lets a guest message override host-side evidence (its own timer, its cgroup counters):
+ * a guest can only lie about its own job.
+ */
+import { z } from "zod";
+
+export const PROTOCOL_VERSION = 1;
+export const AGENT_PORT_NAME = "sandboxed.agent";
+/** Longest line the host accepts from the guest; output is chunked well below this. */
+export const MAX_LINE_BYTES = 256 * 1024;
+export const OUTPUT_CHUNK_CHARS = 16 * 1024;
+
+export const jobConfigSchema = z.strictObject({
+  v: z.literal(PROTOCOL_VERSION),
+  id: z.string(),
+  user: z.strictObject({ name: z.string(), uid: z.number().int(), gid: z.number().int() }),
+  sudo: z.boolean(),
+  limits: z.strictObject({
+    memoryBytes: z.number().int().positive(),
+    pids: z.number().int().positive(),
+    diskBytes: z.number().int().positive(),
+  }),
+  env: z.record(z.string(), z.string()),
+  stopOnFailure: z.boolean(),
+  steps: z.array(
+    z.strictObject({
+      name: z.string(),
+      argv: z.array(z.string()).min(1),
+      env: z.record(z.string(), z.string()),
+      workingDirectory: z.string(),
+    }),
+  ),
+});
+export type JobConfig = z.infer<typeof jobConfigSchema>;
+
+export const agentMessageSchema = z.discriminatedUnion("t", [
+  z.strictObject({
+    t: z.literal("hello"),
+    v: z.number().int(),
+    agent: z.string(),
+    kernel: z.string(),
+    uptimeMs: z.number(),
+  }),
+  z.strictObject({ t: z.literal("ready"), uptimeMs: z.number() }),
+  z.strictObject({
+    t: z.literal("step-start"),
+    i: z.number().int().nonnegative(),
+    name: z.string(),
+  }),
+  z.strictObject({
+    t: z.literal("out"),
+    i: z.number().int().nonnegative(),
+    s: z.enum(["o", "e"]),
+    d: z.string(),
+  }),
+  z.strictObject({
+    t: z.literal("step-end"),
+    i: z.number().int().nonnegative(),
+    code: z.number().int().nullable(),
+    signal: z.string().nullable(),
+    ms: z.number().nonnegative(),
+  }),
+  z.strictObject({
+    t: z.literal("breach"),
+    kind: z.enum(["memory", "disk", "pids"]),
+    detail: z.string(),
+  }),
+  z.strictObject({
+    t: z.literal("peaks"),
+    memoryBytes: z.number().nonnegative(),
+    pids: z.number().int().nonnegative(),
+    diskBytes: z.number().nonnegative(),
+  }),
+  z.strictObject({ t: z.literal("error"), message: z.string() }),
+  z.strictObject({ t: z.literal("done") }),
+]);
+export type AgentMessage = z.infer<typeof agentMessageSchema>;
+
+export type ParsedLine = { ok: true; message: AgentMessage } | { ok: false; reason: string };
+
+/** Parse one line from the guest. Never throws: a bad line is a protocol error to report. */
+export function parseAgentLine(line: string): ParsedLine {
+  if (Buffer.byteLength(line) > MAX_LINE_BYTES) return { ok: false, reason: "line too long" };
+  let json: unknown;
+  try {
+    json = JSON.parse(line);
+  } catch {
+    return { ok: false, reason: "not JSON" };
+  }
+  const parsed = agentMessageSchema.safeParse(json);
+  return parsed.success
+    ? { ok: true, message: parsed.data }
+    : { ok: false, reason: "unknown message" };
+}

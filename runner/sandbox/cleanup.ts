@@ -1,0 +1,100 @@
+/**
+ * Removing recorded resources: used by destroy, by start-up recovery and by `sandboxed gc`.
+ * Newest first, because later resources live inside earlier ones (a process in a cgroup, files
+ * in a directory). Every remover accepts "already gone".
+ */
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import { execa } from "execa";
+import { removeCgroupDir } from "./cgroup.js";
+import { listSandboxes, openJournal, removeJournal } from "./records.js";
+import type { Journal, ResourceRecord } from "./records.js";
+
+async function killRecordedProcess(pidfile: string, match: string): Promise<void> {
+  if (!existsSync(pidfile)) return;
+  const pid = Number(readFileSync(pidfile, "utf8").trim());
+  if (!Number.isInteger(pid) || pid <= 1) return;
+  let cmdline: string;
+  try {
+    cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+  } catch {
+    return; // gone
+  }
+  // A recycled pid belongs to someone else: only kill a process whose cmdline names us.
+  if (!cmdline.includes(match)) return;
+  try {
+    process.kill(pid, "SIGKILL");
+  } catch {
+    return;
+  }
+  for (let i = 0; i < 100 && existsSync(`/proc/${pid}`); i++) {
+    const state = /^State:\s+(\w)/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
+    if (state === "Z") break; // a zombie: its parent reaps it; it holds nothing now
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export async function removeResource(resource: ResourceRecord): Promise<void> {
+  switch (resource.kind) {
+    case "process":
+      return killRecordedProcess(resource.pidfile, resource.match);
+    case "cgroup":
+      return removeCgroupDir(resource.path);
+    case "file":
+    case "dir":
+      rmSync(resource.path, { recursive: true, force: true });
+      return;
+    case "uid":
+      rmSync(resource.lock, { force: true });
+      return;
+    case "netns":
+      await execa("ip", ["netns", "del", resource.name], { reject: false });
+      return;
+    case "link":
+      await execa("ip", ["link", "del", resource.name], { reject: false });
+      return;
+    default: {
+      const never: never = resource;
+      throw new Error(`unknown resource kind in record: ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+/** Remove everything a journal records, newest first; collect failures rather than stop. */
+export async function removeAll(journal: Journal): Promise<string[]> {
+  const failures: string[] = [];
+  for (const resource of journal.resources().reverse()) {
+    try {
+      await removeResource(resource);
+    } catch (error) {
+      failures.push(`${resource.kind}: ${(error as Error).message}`);
+    }
+  }
+  if (failures.length === 0) removeJournal(journal);
+  return failures;
+}
+
+export interface GcReport {
+  readonly removed: readonly string[];
+  readonly skippedLive: readonly string[];
+  readonly failures: readonly { id: string; errors: readonly string[] }[];
+}
+
+/** Remove every sandbox whose owner is dead (or all of them with `all`). */
+export async function collectGarbage(
+  stateDir: string,
+  options: { all?: boolean } = {},
+): Promise<GcReport> {
+  const removed: string[] = [];
+  const skippedLive: string[] = [];
+  const failures: { id: string; errors: string[] }[] = [];
+  for (const { id, ownerAlive } of listSandboxes(stateDir)) {
+    if (ownerAlive && !options.all) {
+      skippedLive.push(id);
+      continue;
+    }
+    const errors = await removeAll(openJournal(stateDir, id));
+    if (errors.length === 0) removed.push(id);
+    else failures.push({ id, errors });
+  }
+  return { removed, skippedLive, failures };
+}

@@ -1,0 +1,24 @@
+/**
+ * Sandbox area: the interface every backend implements (types.ts), crash-safe resource records,
+ * host cgroups, and cleanup (`gc`). Backends live in vm/ and container/.
+ */
+export type {
+  Breach,
+  BreachKind,
+  JobSpec,
+  JobStep,
+  Outcome,
+  ResourcePeaks,
+  Sandbox,
+  SandboxEvent,
+  SandboxOptions,
+  SandboxReport,
+  StepResult,
+} from "./types.js";
+export { EXIT_STATUS } from "./types.js";
+export { collectGarbage, removeAll, removeResource } from "./cleanup.js";
+export type { GcReport } from "./cleanup.js";
+export { createJournal, listSandboxes, openJournal, sandboxDir } from "./records.js";
+export type { Journal, ResourceRecord } from "./records.js";
+export { addProcess, cgroupLayout, cgroupStats, createCgroup } from "./cgroup.js";
+export type { CgroupLayout, CgroupLimits, CgroupStats } from "./cgroup.js";

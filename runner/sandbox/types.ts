@@ -1,0 +1,114 @@
+import type { ResolvedPolicy } from "../policy/index.js";
+
+/** One command the job runs, as the job user, in the workspace. */
+export interface JobStep {
+  readonly name: string;
+  /** argv; a shell step is ["bash", "-e", "script"] and so on. */
+  readonly argv: readonly string[];
+  readonly env?: Readonly<Record<string, string>>;
+  /** Relative to the workspace. */
+  readonly workingDirectory?: string;
+}
+
+export interface JobSpec {
+  readonly steps: readonly JobStep[];
+  readonly env?: Readonly<Record<string, string>>;
+  /** Files placed in the workspace before the first step (path relative to it). */
+  readonly files?: readonly {
+    readonly path: string;
+    readonly content: Uint8Array;
+    readonly mode?: number;
+  }[];
+  /** Stop at the first failing step (default true). */
+  readonly stopOnFailure?: boolean;
+}
+
+export type BreachKind = "memory" | "disk" | "timeout" | "pids";
+
+export interface Breach {
+  readonly kind: BreachKind;
+  /** Human-readable: `memory limit 512MiB exceeded`. */
+  readonly message: string;
+  readonly limit: number;
+}
+
+export type Outcome = "success" | "failure" | "limit" | "infrastructure";
+
+export interface StepResult {
+  readonly name: string;
+  readonly exitCode: number | null;
+  readonly signal: string | null;
+  readonly durationMs: number;
+}
+
+export interface ResourcePeaks {
+  readonly memoryBytes?: number;
+  readonly diskBytes?: number;
+  readonly pids?: number;
+  readonly cpuSeconds?: number;
+}
+
+export interface SandboxReport {
+  readonly id: string;
+  readonly backend: string;
+  readonly outcome: Outcome;
+  /** Exit status for a CLI: see EXIT_STATUS. */
+  readonly exitStatus: number;
+  readonly breach?: Breach;
+  readonly steps: readonly StepResult[];
+  readonly peaks: ResourcePeaks;
+  readonly limits: {
+    readonly cpus: number;
+    readonly memoryBytes: number;
+    readonly diskBytes: number;
+    readonly pids: number;
+    readonly timeoutSeconds: number;
+  };
+  readonly timings: {
+    readonly bootMs?: number;
+    readonly totalMs: number;
+    readonly destroyMs?: number;
+  };
+  readonly error?: string;
+}
+
+/** Events streamed while a job runs. */
+export type SandboxEvent =
+  | { readonly type: "phase"; readonly phase: "create" | "boot" | "ready" | "collect" | "destroy" }
+  | { readonly type: "step-start"; readonly index: number; readonly name: string }
+  | {
+      readonly type: "output";
+      readonly index: number;
+      readonly stream: "stdout" | "stderr";
+      readonly text: string;
+    }
+  | { readonly type: "step-end"; readonly index: number; readonly result: StepResult }
+  | { readonly type: "console"; readonly text: string };
+
+export interface SandboxOptions {
+  readonly id: string;
+  readonly policy: ResolvedPolicy;
+  readonly stateDir: string;
+  readonly onEvent?: (event: SandboxEvent) => void;
+}
+
+/** A sandbox runs one job and is destroyed; destroy() is idempotent and always reached. */
+export interface Sandbox {
+  readonly id: string;
+  run(job: JobSpec): Promise<SandboxReport>;
+  destroy(): Promise<void>;
+}
+
+/**
+ * Exit statuses, distinct per reason, so scripts can tell a failing build from a limit.
+ * 1 is a failing step, as with any runner.
+ */
+export const EXIT_STATUS = {
+  success: 0,
+  failure: 1,
+  memory: 3,
+  disk: 4,
+  timeout: 5,
+  pids: 6,
+  infrastructure: 70,
+} as const;

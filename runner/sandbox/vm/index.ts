@@ -1,0 +1,10 @@
+/** The QEMU microvm backend and its guest templates. */
+export { createVmSandbox, breachMessage, vmmOverheadBytes } from "./vm-sandbox.js";
+export type { VmSandboxOptions } from "./vm-sandbox.js";
+export { buildTemplate, findTemplate } from "./template-build.js";
+export type { TemplateBuildOptions, TemplateBuildResult } from "./template-build.js";
+export type { VmTemplate } from "./template.js";
+export { detectAccel } from "./accel.js";
+export type { Accel } from "./qemu-args.js";
+export { qemuArgs, kernelCommandLine, QEMU_SANDBOX } from "./qemu-args.js";
+export { jailScript, UID_BASE } from "./jail.js";

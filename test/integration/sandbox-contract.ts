@@ -1,0 +1,176 @@
+// One contract every sandbox backend must meet (STYLE H13): the VM backend runs it now, the
+// container backend (issue 7) runs the same rows. Every cap has an under- and an over-the-limit
+// case; the over case asserts the distinct reason and exit status, and that the host is unharmed.
+import { describe, expect, it } from "vitest";
+import type { ResolvedPolicy } from "../../runner/policy/index.js";
+import { EXIT_STATUS } from "../../runner/sandbox/index.js";
+import type { JobSpec, Sandbox, SandboxEvent, SandboxReport } from "../../runner/sandbox/index.js";
+import { hostMemAvailable, hostProcessCount, policy } from "./helpers.js";
+
+export type SandboxFactory = (
+  policy: ResolvedPolicy,
+  onEvent: (e: SandboxEvent) => void,
+) => Sandbox;
+
+export interface Run {
+  report: SandboxReport;
+  stdout: string;
+  stderr: string;
+}
+
+export async function runJob(
+  factory: SandboxFactory,
+  p: ResolvedPolicy,
+  job: JobSpec,
+): Promise<Run> {
+  let stdout = "";
+  let stderr = "";
+  const box = factory(p, (e) => {
+    if (e.type === "output") {
+      if (e.stream === "stdout") stdout += e.text;
+      else stderr += e.text;
+    }
+  });
+  try {
+    return { report: await box.run(job), stdout, stderr };
+  } finally {
+    await box.destroy();
+  }
+}
+
+const sh = (script: string): JobSpec => ({
+  steps: [{ name: "step", argv: ["bash", "-c", script] }],
+});
+
+const SMALL = { cpus: 1, memory: "512MiB", disk: "256MiB", pids: 128, timeout: "2m" };
+
+export function defineSandboxContract(backend: string, factory: () => SandboxFactory): void {
+  describe(`sandbox contract: ${backend}`, () => {
+    const run = (p: ResolvedPolicy, job: JobSpec) => runJob(factory(), p, job);
+
+    it("runs steps as the unprivileged job user with a clean environment and streams output", async () => {
+      const r = await run(policy(SMALL), {
+        env: { GREETING: "hello" },
+        steps: [
+          {
+            name: "who",
+            argv: [
+              "bash",
+              "-c",
+              'id -u; echo "$GREETING"; echo to-stderr >&2; env | sort | cut -d= -f1 | tr "\\n" " "',
+            ],
+          },
+          { name: "fails", argv: ["bash", "-c", "exit 3"] },
+          { name: "never runs", argv: ["true"] },
+        ],
+      });
+      expect(r.stdout).toMatch(/^1001\nhello\n/);
+      expect(r.stderr).toBe("to-stderr\n");
+      expect(r.stdout).not.toMatch(/SANDBOXED|NODE_|JOURNAL|INVOCATION/);
+      expect(r.report.steps.map((s) => s.exitCode)).toEqual([0, 3]);
+      expect(r.report).toMatchObject({ outcome: "failure", exitStatus: EXIT_STATUS.failure });
+    });
+
+    describe("memory", () => {
+      it("under the limit: 128 MiB touched in a 512 MiB guest", async () => {
+        const r = await run(
+          policy(SMALL),
+          sh(
+            "head -c 128M /dev/zero | tail -c 1 >/dev/null && node -e 'Buffer.alloc(128*2**20, 1)'",
+          ),
+        );
+        expect(r.report).toMatchObject({ outcome: "success", exitStatus: 0 });
+      });
+
+      it("over the limit: a balloon of twice the RAM is stopped with its own reason; the host is unaffected", async () => {
+        const before = hostMemAvailable();
+        const r = await run(
+          policy(SMALL),
+          sh("node -e 'const a = []; for (;;) a.push(Buffer.alloc(2**20, 1))'"),
+        );
+        expect(r.report.breach?.message).toBe("memory limit 512MiB exceeded");
+        expect(r.report).toMatchObject({ outcome: "limit", exitStatus: EXIT_STATUS.memory });
+        expect(hostMemAvailable()).toBeGreaterThan(before - 256 * 2 ** 20);
+      });
+    });
+
+    describe("disk", () => {
+      it("under the limit: 64 MiB written to a 256 MiB workspace", async () => {
+        const r = await run(
+          policy(SMALL),
+          sh("dd if=/dev/zero of=f bs=1M count=64 status=none && sync && df -m . | tail -1"),
+        );
+        expect(r.report).toMatchObject({ outcome: "success", exitStatus: 0 });
+        expect(r.report.peaks.diskBytes).toBeGreaterThan(60 * 2 ** 20);
+      });
+
+      it("over the limit: filling the workspace stops at the cap with its own reason", async () => {
+        const r = await run(policy(SMALL), sh("dd if=/dev/zero of=f bs=1M status=none; sleep 5"));
+        expect(r.report.breach?.message).toBe("disk limit 256MiB reached");
+        expect(r.report).toMatchObject({ outcome: "limit", exitStatus: EXIT_STATUS.disk });
+      });
+
+      it("over the limit: /tmp is on the workspace disk, so filling it hits the same cap", async () => {
+        const r = await run(
+          policy(SMALL),
+          sh("dd if=/dev/zero of=/tmp/f bs=1M status=none; sleep 5"),
+        );
+        expect(r.report.breach?.message).toBe("disk limit 256MiB reached");
+      });
+    });
+
+    describe("time", () => {
+      it("under the limit: a short job finishes", async () => {
+        const r = await run(policy({ ...SMALL, timeout: "1m" }), sh("sleep 1"));
+        expect(r.report).toMatchObject({ outcome: "success", exitStatus: 0 });
+      });
+
+      it("over the limit: a CPU spin is killed at the timeout with its own reason", async () => {
+        const r = await run(policy({ ...SMALL, timeout: "20s" }), sh("while :; do :; done"));
+        expect(r.report.breach?.message).toBe("timeout 20s");
+        expect(r.report).toMatchObject({ outcome: "limit", exitStatus: EXIT_STATUS.timeout });
+      });
+    });
+
+    describe("processes", () => {
+      it("under the limit: 20 processes at once", async () => {
+        const r = await run(
+          policy({ ...SMALL, pids: 64 }),
+          sh("for i in $(seq 20); do sleep 2 & done; wait"),
+        );
+        expect(r.report).toMatchObject({ outcome: "success", exitStatus: 0 });
+      });
+
+      it("over the limit: a fork bomb is stopped with its own reason; the host is unaffected", async () => {
+        const before = hostProcessCount();
+        const r = await run(policy({ ...SMALL, pids: 64 }), sh(":(){ :|:& };:; sleep 30"));
+        expect(r.report.breach?.message).toBe("process limit 64");
+        expect(r.report).toMatchObject({ outcome: "limit", exitStatus: EXIT_STATUS.pids });
+        expect(hostProcessCount()).toBeLessThan(before + 10);
+      });
+    });
+
+    it("a second job sees nothing of the first", async () => {
+      const marker = `marker-${Date.now()}`;
+      const first = await run(
+        policy(SMALL),
+        sh(
+          `echo ${marker} > ~/m; echo ${marker} > /tmp/m; echo ${marker} > m; sudo sh -c 'echo ${marker} > /etc/m; echo ${marker} > /m';` +
+            `nohup sleep 600 >/dev/null 2>&1 & hostname; cat /etc/machine-id`,
+        ),
+      );
+      expect(first.report.outcome).toBe("success");
+      const second = await run(
+        policy(SMALL),
+        sh(
+          `grep -rs ${marker} ~ /tmp /etc/m /m . ; pgrep -c sleep; hostname; cat /etc/machine-id; true`,
+        ),
+      );
+      const [hostA, idA] = first.stdout.trim().split("\n");
+      const lines = second.stdout.trim().split("\n");
+      expect(lines).toEqual(["0", hostA, expect.any(String)]);
+      expect(lines[2]).not.toBe(idA);
+      expect(idA).toMatch(/^[0-9a-f]{32}$/);
+    });
+  });
+}
