@@ -102,6 +102,18 @@ async function chooseAccel(
   });
 }
 
+function approx(bytes: number | undefined): string {
+  if (bytes === undefined) return "n/a";
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let v = bytes;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i += 1;
+  }
+  return `${v >= 100 || i === 0 ? Math.round(v) : v.toFixed(1)}${units[i]}`;
+}
+
 function pct(used: number | undefined, cap: number): string {
   return used === undefined ? "n/a" : `${Math.round((used / cap) * 100)}%`;
 }
@@ -116,11 +128,11 @@ export function renderReport(r: SandboxReport): string {
     ],
     [
       "memory",
-      `peak ${r.peaks.memoryBytes === undefined ? "n/a" : formatSize(Math.max(1024, Math.round(r.peaks.memoryBytes / 1024) * 1024))} of ${formatSize(l.memoryBytes)} (${pct(r.peaks.memoryBytes, l.memoryBytes)})`,
+      `peak ${approx(r.peaks.memoryBytes)} of ${formatSize(l.memoryBytes)} (${pct(r.peaks.memoryBytes, l.memoryBytes)})`,
     ],
     [
       "disk",
-      `peak ${r.peaks.diskBytes === undefined ? "n/a" : formatSize(Math.max(1024, Math.round(r.peaks.diskBytes / 1024) * 1024))} of ${formatSize(l.diskBytes)} (${pct(r.peaks.diskBytes, l.diskBytes)})`,
+      `peak ${approx(r.peaks.diskBytes)} of ${formatSize(l.diskBytes)} (${pct(r.peaks.diskBytes, l.diskBytes)})`,
     ],
     ["pids", `peak ${r.peaks.pids ?? "n/a"} of ${l.pids}`],
     ["cpus", `${l.cpus}; timeout ${formatDuration(l.timeoutSeconds)}`],

@@ -36,6 +36,7 @@ const JOB_CGROUP = "/sys/fs/cgroup/job";
 /** Guest RAM kept back from the job for the kernel and this agent. */
 const RESERVE_BYTES = 160 * 2 ** 20;
 const POLL_MS = 200;
+const FULL_BYTES = 2 ** 20;
 
 /** Disks are found by the virtio-blk serial the host gives them, not by probe order. */
 function disk(serial: string): string {
@@ -50,11 +51,19 @@ function disk(serial: string): string {
   throw new Error(`no disk with serial ${serial}`);
 }
 
+/** The port's name appears a moment after virtio_console loads: look for up to 5 s. */
 function findPort(): string {
   const root = "/sys/class/virtio-ports";
-  for (const name of existsSync(root) ? readdirSync(root) : []) {
-    const label = readFileSync(path.join(root, name, "name"), "utf8").trim();
-    if (label === AGENT_PORT_NAME) return `/dev/${name}`;
+  for (let attempt = 0; attempt < 250; attempt++) {
+    for (const name of existsSync(root) ? readdirSync(root) : []) {
+      try {
+        const label = readFileSync(path.join(root, name, "name"), "utf8").trim();
+        if (label === AGENT_PORT_NAME && existsSync(`/dev/${name}`)) return `/dev/${name}`;
+      } catch {
+        // not ready yet
+      }
+    }
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
   }
   throw new Error(`virtio port ${AGENT_PORT_NAME} not found`);
 }
@@ -121,8 +130,9 @@ function diskUsed(): { used: number; full: boolean } {
   const root = statfsSync("/");
   return {
     used: (s.blocks - s.bfree) * s.bsize,
-    // Full: no block left for the job on the workspace or the root overlay.
-    full: s.bavail === 0 || root.bavail === 0,
+    // Full: less than 1 MiB left for the job on the workspace or the root overlay. ENOSPC comes
+    // a few blocks early (ext4 keeps clusters back for delayed allocation), so never exactly 0.
+    full: s.bavail * s.bsize < FULL_BYTES || root.bavail * root.bsize < FULL_BYTES,
   };
 }
 

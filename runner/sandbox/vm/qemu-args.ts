@@ -34,7 +34,12 @@ export const QEMU_SANDBOX =
  * fail and hang the boot ("tsc: Unable to calibrate against PIT"). Giving the values skips the
  * calibration; KVM has kvmclock and needs none of this.
  */
-export const TCG_KERNEL_ARGS = ["tsc_early_khz=2000000", "lpj=4000000", "no_timer_check"];
+export const TCG_KERNEL_ARGS = [
+  "tsc_early_khz=2000000",
+  "tsc=reliable",
+  "lpj=4000000",
+  "no_timer_check",
+];
 
 /** TCG translation cache, in MiB: QEMU 7.2 defaults to 1 GiB, which would dwarf a small guest. */
 export const TCG_TB_MIB = 128;

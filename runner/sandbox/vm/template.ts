@@ -90,7 +90,7 @@ export function templateAt(dir: string, definition: TemplateDefinition, hash: st
     name: definition.name,
     hash,
     dir,
-    kernel: path.join(dir, "vmlinuz"),
+    kernel: path.join(dir, "vmlinux"),
     initrd: path.join(dir, "initramfs.cpio"),
     rootImage: path.join(dir, "root.ext4"),
     user: { name: definition.user.name, uid: definition.user.uid, gid: definition.user.uid },

@@ -19,9 +19,14 @@ import { execa } from "execa";
 import { formatDuration, formatSize } from "../../policy/index.js";
 import type { AgentMessage, JobConfig } from "../../guest/index.js";
 import { PROTOCOL_VERSION } from "../../guest/index.js";
-import { cgroupLayout, cgroupStats, createCgroup } from "../cgroup.js";
-import { removeAll } from "../cleanup.js";
-import { createJournal } from "../records.js";
+import {
+  cgroupLayout,
+  cgroupStats,
+  createCgroup,
+  createJournal,
+  EXIT_STATUS,
+  removeAll,
+} from "../index.js";
 import type {
   Breach,
   JobSpec,
@@ -29,8 +34,7 @@ import type {
   SandboxOptions,
   SandboxReport,
   StepResult,
-} from "../types.js";
-import { EXIT_STATUS } from "../types.js";
+} from "../index.js";
 import { listenAgent } from "./agent-channel.js";
 import { allocateUid, jailCommand } from "./jail.js";
 import { qemuArgs } from "./qemu-args.js";
