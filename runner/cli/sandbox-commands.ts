@@ -222,6 +222,11 @@ export function registerSandboxCommands(
         requireRoot("sandbox exec");
         const stateDir = stateDirOf(io, opts.stateDir);
         const { policy } = loadPolicy(path.resolve(io.cwd, opts.policy), loadOptions());
+        // Start-up recovery: what runners killed earlier left behind goes first.
+        const recovered = await collectGarbage(stateDir);
+        if (recovered.removed.length > 0) {
+          io.stderr(`[sandbox] removed what killed runs left: ${recovered.removed.join(", ")}\n`);
+        }
         const tpl = await ensureTemplate(io, stateDir, opts.template);
         const accel = await chooseAccel(io, stateDir, opts.accel, tpl, policy);
         const onEvent = (e: SandboxEvent): void => {

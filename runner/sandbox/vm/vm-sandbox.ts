@@ -322,7 +322,12 @@ export function createVmSandbox(options: VmSandboxOptions): Sandbox {
     if (!breach && !done) {
       error =
         agentError ??
-        `the VM stopped before the job finished (qemu exit ${exit.code ?? exit.signal}): ${stderr.trim().split("\n").slice(-3).join(" | ") || "see serial.log"}`;
+        `the VM stopped before the job finished (qemu exit ${exit.code ?? exit.signal})` +
+          (stderr.trim() ? `: ${stderr.trim().split("\n").slice(-3).join(" | ")}` : "") +
+          // The console is gone with the sandbox: keep its end, where a guest says why it died.
+          (console.trim()
+            ? `\nlast console lines:\n${console.trim().split("\n").slice(-15).join("\n")}`
+            : "");
     }
     const failed = steps.some((s) => s.exitCode !== 0);
     const outcome = breach ? "limit" : error ? "infrastructure" : failed ? "failure" : "success";
