@@ -2,11 +2,17 @@
  * The `sandboxed` command line. The only place that reads argv and the environment and prints
  * (STYLE H2). Each command is a thin wire between areas.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { SandboxedError } from "../errors/index.js";
-import { lintPolicyFile, loadCeilings, policyJsonSchema, PolicyError } from "../policy/index.js";
+import {
+  lintPolicyFile,
+  loadCeilings,
+  policyJsonSchema,
+  PolicyError,
+  suggestPolicy,
+} from "../policy/index.js";
 import { lintExitCode, runLint } from "./lint-command.js";
 import { FORMATS, renderGithub, renderJson, renderSarif, renderText } from "./lint-report.js";
 import type { Format } from "./lint-report.js";
@@ -119,6 +125,47 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       if (opts.json) io.stdout(showJson(result.resolved, io.cwd));
       else if (result.resolved.kind === "Policy") io.stdout(showYaml(result.resolved, io.cwd));
       else io.stdout(showJson(result.resolved, io.cwd));
+    });
+
+  policy
+    .command("suggest")
+    .description(
+      "Write the smallest allowlist policy that lets a job pass, from its log (run it once in network.mode: audit).",
+    )
+    .argument("<job-log>", "a job log holding egress decision lines")
+    .option(
+      "--extends <presets>",
+      "comma-separated presets to extend; what they cover is left out",
+      "github-actions",
+    )
+    .option("-o, --output <file>", "write the policy here instead of standard output")
+    .action((logFile: string, opts: { extends: string; output?: string }) => {
+      const load = loadOptions();
+      const text = load.readFile(path.resolve(io.cwd, logFile));
+      if (text === undefined) {
+        throw new SandboxedError("SBX_CLI_NO_FILES", `no job log at ${logFile}`, {
+          hint: "pass the log of a run made with network.mode: audit",
+        });
+      }
+      const names = opts.extends.split(",").filter((n) => n !== "");
+      const presets = names.map((name) => {
+        if (!load.presetNames.includes(name)) {
+          throw new SandboxedError("SBX_CLI_PRESET", `no preset ${name}`, {
+            hint: `presets: ${load.presetNames.join(", ")}`,
+          });
+        }
+        const r = lintPolicyFile(path.join(load.presetDir, `${name}.yml`), load);
+        return { name, allow: r.resolved?.network.allow ?? [] };
+      });
+      const s = suggestPolicy({ log: text, extendsPresets: presets });
+      if (opts.output) {
+        writeFileSync(path.resolve(io.cwd, opts.output), s.yaml);
+        io.stderr(
+          `wrote ${opts.output}: ${s.destinations} destination(s); ${s.skippedByPresets} connection(s) already covered by ${names.join(", ") || "no preset"}\n`,
+        );
+      } else {
+        io.stdout(s.yaml);
+      }
     });
 
   policy

@@ -26,6 +26,20 @@ export const jobConfigSchema = z.strictObject({
     pids: z.number().int().positive(),
     diskBytes: z.number().int().positive(),
   }),
+  /**
+   * Absent: no NIC (network.mode none). Present: the guest's one interface, its only resolver
+   * (the DNS filter) and its only way out (the egress proxy), both on the host side.
+   */
+  network: z
+    .strictObject({
+      mac: z.string(),
+      address: z.string(),
+      prefix: z.number().int().min(8).max(32),
+      gateway: z.string(),
+      dns: z.string(),
+      proxy: z.strictObject({ host: z.string(), port: z.number().int() }),
+    })
+    .optional(),
   env: z.record(z.string(), z.string()),
   stopOnFailure: z.boolean(),
   steps: z.array(

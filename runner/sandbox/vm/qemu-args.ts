@@ -18,6 +18,8 @@ export interface QemuSpec {
   readonly config: string;
   readonly serialLog: string;
   readonly agentSocket: string;
+  /** The guest's NIC: a tap in the sandbox's network namespace. Absent: no NIC at all. */
+  readonly nic?: { readonly tap: string; readonly mac: string };
   /** Extra kernel command-line words. */
   readonly append?: readonly string[];
 }
@@ -101,5 +103,13 @@ export function qemuArgs(spec: QemuSpec): string[] {
     `socket,id=agent,path=${spec.agentSocket}`,
     "-device",
     "virtserialport,chardev=agent,name=sandboxed.agent",
+    ...(spec.nic
+      ? [
+          "-netdev",
+          `tap,id=net0,ifname=${spec.nic.tap},script=no,downscript=no`,
+          "-device",
+          `virtio-net-device,netdev=net0,mac=${spec.nic.mac}`,
+        ]
+      : []),
   ];
 }
