@@ -19261,8 +19261,8 @@ var require_ipaddr = __commonJS({
         }
         return part;
       }
-      const ipaddr2 = {};
-      ipaddr2.IPv4 = (function() {
+      const ipaddr3 = {};
+      ipaddr3.IPv4 = (function() {
         function IPv4(octets) {
           if (octets.length !== 4) {
             throw new Error("ipaddr: ipv4 octet count should be 4");
@@ -19361,13 +19361,13 @@ var require_ipaddr = __commonJS({
           return 32 - cidr;
         };
         IPv4.prototype.range = function() {
-          return ipaddr2.subnetMatch(this, this.SpecialRanges);
+          return ipaddr3.subnetMatch(this, this.SpecialRanges);
         };
         IPv4.prototype.toByteArray = function() {
           return this.octets.slice(0);
         };
         IPv4.prototype.toIPv4MappedAddress = function() {
-          return ipaddr2.IPv6.parse(`::ffff:${this.toString()}`);
+          return ipaddr3.IPv6.parse(`::ffff:${this.toString()}`);
         };
         IPv4.prototype.toNormalizedString = function() {
           return this.toString();
@@ -19377,7 +19377,7 @@ var require_ipaddr = __commonJS({
         };
         return IPv4;
       })();
-      ipaddr2.IPv4.broadcastAddressFromCIDR = function(string4) {
+      ipaddr3.IPv4.broadcastAddressFromCIDR = function(string4) {
         try {
           const cidr = this.parseCIDR(string4);
           const ipInterfaceOctets = cidr[0].toByteArray();
@@ -19393,10 +19393,10 @@ var require_ipaddr = __commonJS({
           throw new Error("ipaddr: the address does not have IPv4 CIDR format", { cause: e });
         }
       };
-      ipaddr2.IPv4.isIPv4 = function(string4) {
+      ipaddr3.IPv4.isIPv4 = function(string4) {
         return this.parser(string4) !== null;
       };
-      ipaddr2.IPv4.isValid = function(string4) {
+      ipaddr3.IPv4.isValid = function(string4) {
         try {
           new this(this.parser(string4));
           return true;
@@ -19404,7 +19404,7 @@ var require_ipaddr = __commonJS({
           return false;
         }
       };
-      ipaddr2.IPv4.isValidCIDR = function(string4) {
+      ipaddr3.IPv4.isValidCIDR = function(string4) {
         try {
           this.parseCIDR(string4);
           return true;
@@ -19412,21 +19412,21 @@ var require_ipaddr = __commonJS({
           return false;
         }
       };
-      ipaddr2.IPv4.isValidFourPartDecimal = function(string4) {
-        if (ipaddr2.IPv4.isValid(string4) && string4.match(/^(0|[1-9]\d*)(\.(0|[1-9]\d*)){3}$/)) {
+      ipaddr3.IPv4.isValidFourPartDecimal = function(string4) {
+        if (ipaddr3.IPv4.isValid(string4) && string4.match(/^(0|[1-9]\d*)(\.(0|[1-9]\d*)){3}$/)) {
           return true;
         } else {
           return false;
         }
       };
-      ipaddr2.IPv4.isValidCIDRFourPartDecimal = function(string4) {
+      ipaddr3.IPv4.isValidCIDRFourPartDecimal = function(string4) {
         const match = string4.match(/^(.+)\/(\d+)$/);
-        if (!ipaddr2.IPv4.isValidCIDR(string4) || !match) {
+        if (!ipaddr3.IPv4.isValidCIDR(string4) || !match) {
           return false;
         }
-        return ipaddr2.IPv4.isValidFourPartDecimal(match[1]);
+        return ipaddr3.IPv4.isValidFourPartDecimal(match[1]);
       };
-      ipaddr2.IPv4.networkAddressFromCIDR = function(string4) {
+      ipaddr3.IPv4.networkAddressFromCIDR = function(string4) {
         let cidr, i, ipInterfaceOctets, octets, subnetMaskOctets;
         try {
           cidr = this.parseCIDR(string4);
@@ -19443,14 +19443,14 @@ var require_ipaddr = __commonJS({
           throw new Error("ipaddr: the address does not have IPv4 CIDR format", { cause: e });
         }
       };
-      ipaddr2.IPv4.parse = function(string4) {
+      ipaddr3.IPv4.parse = function(string4) {
         const parts = this.parser(string4);
         if (parts === null) {
           throw new Error("ipaddr: string is not formatted like an IPv4 Address");
         }
         return new this(parts);
       };
-      ipaddr2.IPv4.parseCIDR = function(string4) {
+      ipaddr3.IPv4.parseCIDR = function(string4) {
         let match;
         if (match = string4.match(/^(.+)\/(\d+)$/)) {
           const maskLength = parseInt(match[2]);
@@ -19466,7 +19466,7 @@ var require_ipaddr = __commonJS({
         }
         throw new Error("ipaddr: string is not formatted like an IPv4 CIDR range");
       };
-      ipaddr2.IPv4.parser = function(string4) {
+      ipaddr3.IPv4.parser = function(string4) {
         let match, part, value;
         if (match = string4.match(ipv4Regexes.fourOctet)) {
           return (function() {
@@ -19523,7 +19523,7 @@ var require_ipaddr = __commonJS({
           return null;
         }
       };
-      ipaddr2.IPv4.subnetMaskFromPrefixLength = function(prefix) {
+      ipaddr3.IPv4.subnetMaskFromPrefixLength = function(prefix) {
         prefix = parseInt(prefix);
         if (Number.isNaN(prefix) || prefix < 0 || prefix > 32) {
           throw new Error("ipaddr: invalid IPv4 prefix length");
@@ -19540,7 +19540,7 @@ var require_ipaddr = __commonJS({
         }
         return new this(octets);
       };
-      ipaddr2.IPv6 = (function() {
+      ipaddr3.IPv6 = (function() {
         function IPv6(parts, zoneId) {
           let i, part;
           if (parts.length === 16) {
@@ -19673,7 +19673,7 @@ var require_ipaddr = __commonJS({
           return 128 - cidr;
         };
         IPv6.prototype.range = function() {
-          return ipaddr2.subnetMatch(this, this.SpecialRanges);
+          return ipaddr3.subnetMatch(this, this.SpecialRanges);
         };
         IPv6.prototype.toByteArray = function() {
           let part;
@@ -19707,7 +19707,7 @@ var require_ipaddr = __commonJS({
           const ref = this.parts.slice(-2);
           const high = ref[0];
           const low = ref[1];
-          return new ipaddr2.IPv4([high >> 8, high & 255, low >> 8, low & 255]);
+          return new ipaddr3.IPv4([high >> 8, high & 255, low >> 8, low & 255]);
         };
         IPv6.prototype.toNormalizedString = function() {
           const addr = (function() {
@@ -19753,7 +19753,7 @@ var require_ipaddr = __commonJS({
         };
         return IPv6;
       })();
-      ipaddr2.IPv6.broadcastAddressFromCIDR = function(string4) {
+      ipaddr3.IPv6.broadcastAddressFromCIDR = function(string4) {
         try {
           const cidr = this.parseCIDR(string4);
           const ipInterfaceOctets = cidr[0].toByteArray();
@@ -19769,10 +19769,10 @@ var require_ipaddr = __commonJS({
           throw new Error("ipaddr: the address does not have IPv6 CIDR format", { cause: e });
         }
       };
-      ipaddr2.IPv6.isIPv6 = function(string4) {
+      ipaddr3.IPv6.isIPv6 = function(string4) {
         return this.parser(string4) !== null;
       };
-      ipaddr2.IPv6.isValid = function(string4) {
+      ipaddr3.IPv6.isValid = function(string4) {
         if (typeof string4 === "string" && string4.indexOf(":") === -1) {
           return false;
         }
@@ -19784,7 +19784,7 @@ var require_ipaddr = __commonJS({
           return false;
         }
       };
-      ipaddr2.IPv6.isValidCIDR = function(string4) {
+      ipaddr3.IPv6.isValidCIDR = function(string4) {
         if (typeof string4 === "string" && string4.indexOf(":") === -1) {
           return false;
         }
@@ -19795,7 +19795,7 @@ var require_ipaddr = __commonJS({
           return false;
         }
       };
-      ipaddr2.IPv6.networkAddressFromCIDR = function(string4) {
+      ipaddr3.IPv6.networkAddressFromCIDR = function(string4) {
         let cidr, i, ipInterfaceOctets, octets, subnetMaskOctets;
         try {
           cidr = this.parseCIDR(string4);
@@ -19812,14 +19812,14 @@ var require_ipaddr = __commonJS({
           throw new Error("ipaddr: the address does not have IPv6 CIDR format", { cause: e });
         }
       };
-      ipaddr2.IPv6.parse = function(string4) {
+      ipaddr3.IPv6.parse = function(string4) {
         const addr = this.parser(string4);
         if (addr === null) {
           throw new Error("ipaddr: string is not formatted like an IPv6 Address");
         }
         return new this(addr.parts, addr.zoneId);
       };
-      ipaddr2.IPv6.parseCIDR = function(string4) {
+      ipaddr3.IPv6.parseCIDR = function(string4) {
         let maskLength, match, parsed;
         if (match = string4.match(/^(.+)\/(\d+)$/)) {
           maskLength = parseInt(match[2]);
@@ -19835,7 +19835,7 @@ var require_ipaddr = __commonJS({
         }
         throw new Error("ipaddr: string is not formatted like an IPv6 CIDR range");
       };
-      ipaddr2.IPv6.parser = function(string4) {
+      ipaddr3.IPv6.parser = function(string4) {
         let addr, i, match, octet, octets, zoneId;
         if (match = string4.match(ipv6Regexes.deprecatedTransitional)) {
           return this.parser(`::ffff:${match[1]}`);
@@ -19873,7 +19873,7 @@ var require_ipaddr = __commonJS({
         }
         return null;
       };
-      ipaddr2.IPv6.subnetMaskFromPrefixLength = function(prefix) {
+      ipaddr3.IPv6.subnetMaskFromPrefixLength = function(prefix) {
         prefix = parseInt(prefix);
         if (Number.isNaN(prefix) || prefix < 0 || prefix > 128) {
           throw new Error("ipaddr: invalid IPv6 prefix length");
@@ -19890,43 +19890,43 @@ var require_ipaddr = __commonJS({
         }
         return new this(octets);
       };
-      ipaddr2.fromByteArray = function(bytes) {
+      ipaddr3.fromByteArray = function(bytes) {
         const length = bytes.length;
         if (length === 4) {
-          return new ipaddr2.IPv4(bytes);
+          return new ipaddr3.IPv4(bytes);
         } else if (length === 16) {
-          return new ipaddr2.IPv6(bytes);
+          return new ipaddr3.IPv6(bytes);
         } else {
           throw new Error("ipaddr: the binary input is neither an IPv6 nor IPv4 address");
         }
       };
-      ipaddr2.isValid = function(string4) {
-        return ipaddr2.IPv6.isValid(string4) || ipaddr2.IPv4.isValid(string4);
+      ipaddr3.isValid = function(string4) {
+        return ipaddr3.IPv6.isValid(string4) || ipaddr3.IPv4.isValid(string4);
       };
-      ipaddr2.isValidCIDR = function(string4) {
-        return ipaddr2.IPv6.isValidCIDR(string4) || ipaddr2.IPv4.isValidCIDR(string4);
+      ipaddr3.isValidCIDR = function(string4) {
+        return ipaddr3.IPv6.isValidCIDR(string4) || ipaddr3.IPv4.isValidCIDR(string4);
       };
-      ipaddr2.parse = function(string4) {
-        if (ipaddr2.IPv6.isValid(string4)) {
-          return ipaddr2.IPv6.parse(string4);
-        } else if (ipaddr2.IPv4.isValid(string4)) {
-          return ipaddr2.IPv4.parse(string4);
+      ipaddr3.parse = function(string4) {
+        if (ipaddr3.IPv6.isValid(string4)) {
+          return ipaddr3.IPv6.parse(string4);
+        } else if (ipaddr3.IPv4.isValid(string4)) {
+          return ipaddr3.IPv4.parse(string4);
         } else {
           throw new Error("ipaddr: the address has neither IPv6 nor IPv4 format");
         }
       };
-      ipaddr2.parseCIDR = function(string4) {
+      ipaddr3.parseCIDR = function(string4) {
         try {
-          return ipaddr2.IPv6.parseCIDR(string4);
+          return ipaddr3.IPv6.parseCIDR(string4);
         } catch {
           try {
-            return ipaddr2.IPv4.parseCIDR(string4);
+            return ipaddr3.IPv4.parseCIDR(string4);
           } catch (e) {
             throw new Error("ipaddr: the address has neither IPv6 nor IPv4 CIDR format", { cause: e });
           }
         }
       };
-      ipaddr2.process = function(string4) {
+      ipaddr3.process = function(string4) {
         const addr = this.parse(string4);
         if (addr.kind() === "ipv6" && addr.isIPv4MappedAddress()) {
           return addr.toIPv4Address();
@@ -19934,7 +19934,7 @@ var require_ipaddr = __commonJS({
           return addr;
         }
       };
-      ipaddr2.subnetMatch = function(address, rangeList, defaultName) {
+      ipaddr3.subnetMatch = function(address, rangeList, defaultName) {
         let i, rangeName, rangeSubnets, subnet;
         if (defaultName === void 0 || defaultName === null) {
           defaultName = "unicast";
@@ -19956,9 +19956,9 @@ var require_ipaddr = __commonJS({
         return defaultName;
       };
       if (typeof module !== "undefined" && module.exports) {
-        module.exports = ipaddr2;
+        module.exports = ipaddr3;
       } else {
-        root.ipaddr = ipaddr2;
+        root.ipaddr = ipaddr3;
       }
     })(exports);
   }
@@ -19977,10 +19977,10 @@ var require_identity = __commonJS({
     var NODE_TYPE = /* @__PURE__ */ Symbol.for("yaml.node.type");
     var isAlias = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === ALIAS;
     var isDocument = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === DOC;
-    var isMap2 = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === MAP;
+    var isMap3 = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === MAP;
     var isPair2 = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === PAIR;
     var isScalar2 = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === SCALAR;
-    var isSeq2 = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === SEQ;
+    var isSeq3 = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === SEQ;
     function isCollection(node2) {
       if (node2 && typeof node2 === "object")
         switch (node2[NODE_TYPE]) {
@@ -20013,11 +20013,11 @@ var require_identity = __commonJS({
     exports.isAlias = isAlias;
     exports.isCollection = isCollection;
     exports.isDocument = isDocument;
-    exports.isMap = isMap2;
+    exports.isMap = isMap3;
     exports.isNode = isNode;
     exports.isPair = isPair2;
     exports.isScalar = isScalar2;
-    exports.isSeq = isSeq2;
+    exports.isSeq = isSeq3;
   }
 });
 
@@ -23339,7 +23339,7 @@ var require_Document = __commonJS({
     var applyReviver = require_applyReviver();
     var createNode = require_createNode();
     var directives = require_directives();
-    var Document = class _Document {
+    var Document2 = class _Document {
       constructor(value, replacer, options) {
         this.commentBefore = null;
         this.comment = null;
@@ -23629,7 +23629,7 @@ var require_Document = __commonJS({
         return true;
       throw new Error("Expected a YAML collection as document contents");
     }
-    exports.Document = Document;
+    exports.Document = Document2;
   }
 });
 
@@ -24125,9 +24125,9 @@ var require_resolve_flow_collection = __commonJS({
     var blockMsg = "Block collections are not allowed within flow collections";
     var isBlock = (token) => token && (token.type === "block-map" || token.type === "block-seq");
     function resolveFlowCollection({ composeNode, composeEmptyNode }, ctx, fc, onError, tag) {
-      const isMap2 = fc.start.source === "{";
-      const fcName = isMap2 ? "flow map" : "flow sequence";
-      const NodeClass = tag?.nodeClass ?? (isMap2 ? YAMLMap.YAMLMap : YAMLSeq.YAMLSeq);
+      const isMap3 = fc.start.source === "{";
+      const fcName = isMap3 ? "flow map" : "flow sequence";
+      const NodeClass = tag?.nodeClass ?? (isMap3 ? YAMLMap.YAMLMap : YAMLSeq.YAMLSeq);
       const coll = new NodeClass(ctx.schema);
       coll.flow = true;
       const atRoot = ctx.atRoot;
@@ -24163,7 +24163,7 @@ var require_resolve_flow_collection = __commonJS({
             offset = props.end;
             continue;
           }
-          if (!isMap2 && ctx.options.strict && utilContainsNewline.containsNewline(key))
+          if (!isMap3 && ctx.options.strict && utilContainsNewline.containsNewline(key))
             onError(
               key,
               // checked by containsNewline()
@@ -24203,7 +24203,7 @@ var require_resolve_flow_collection = __commonJS({
             }
           }
         }
-        if (!isMap2 && !sep2 && !props.found) {
+        if (!isMap3 && !sep2 && !props.found) {
           const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep2, null, props, onError);
           coll.items.push(valueNode);
           offset = valueNode.range[2];
@@ -24226,7 +24226,7 @@ var require_resolve_flow_collection = __commonJS({
             startOnNewline: false
           });
           if (valueProps.found) {
-            if (!isMap2 && !props.found && ctx.options.strict) {
+            if (!isMap3 && !props.found && ctx.options.strict) {
               if (sep2)
                 for (const st of sep2) {
                   if (st === valueProps.found)
@@ -24258,7 +24258,7 @@ var require_resolve_flow_collection = __commonJS({
           const pair = new Pair.Pair(keyNode, valueNode);
           if (ctx.options.keepSourceTokens)
             pair.srcToken = collItem;
-          if (isMap2) {
+          if (isMap3) {
             const map2 = coll;
             if (utilMapIncludes.mapIncludes(ctx, map2.items, keyNode))
               onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
@@ -24274,7 +24274,7 @@ var require_resolve_flow_collection = __commonJS({
           offset = valueNode ? valueNode.range[2] : valueProps.end;
         }
       }
-      const expectedEnd = isMap2 ? "}" : "]";
+      const expectedEnd = isMap3 ? "}" : "]";
       const [ce, ...ee] = fc.end;
       let cePos = offset;
       if (ce?.source === expectedEnd)
@@ -24994,13 +24994,13 @@ var require_compose_node = __commonJS({
 var require_compose_doc = __commonJS({
   "node_modules/yaml/dist/compose/compose-doc.js"(exports) {
     "use strict";
-    var Document = require_Document();
+    var Document2 = require_Document();
     var composeNode = require_compose_node();
     var resolveEnd = require_resolve_end();
     var resolveProps = require_resolve_props();
     function composeDoc(options, directives, { offset, start, value, end }, onError) {
       const opts = Object.assign({ _directives: directives }, options);
-      const doc = new Document.Document(void 0, opts);
+      const doc = new Document2.Document(void 0, opts);
       const ctx = {
         atKey: false,
         atRoot: true,
@@ -25039,7 +25039,7 @@ var require_composer = __commonJS({
     "use strict";
     var node_process = __require("process");
     var directives = require_directives();
-    var Document = require_Document();
+    var Document2 = require_Document();
     var errors = require_errors2();
     var identity = require_identity();
     var composeDoc = require_compose_doc();
@@ -25228,7 +25228,7 @@ ${end.comment}` : end.comment;
           this.doc = null;
         } else if (forceDoc) {
           const opts = Object.assign({ _directives: this.directives }, this.options);
-          const doc = new Document.Document(void 0, opts);
+          const doc = new Document2.Document(void 0, opts);
           if (this.atDirectives)
             this.onError(endOffset, "MISSING_CHAR", "Missing directives-end indicator line");
           doc.range = [0, endOffset, endOffset];
@@ -27150,7 +27150,7 @@ var require_public_api = __commonJS({
   "node_modules/yaml/dist/public-api.js"(exports) {
     "use strict";
     var composer = require_composer();
-    var Document = require_Document();
+    var Document2 = require_Document();
     var errors = require_errors2();
     var log2 = require_log();
     var identity = require_identity();
@@ -27233,7 +27233,7 @@ var require_public_api = __commonJS({
       }
       if (identity.isDocument(value) && !_replacer)
         return value.toString(options);
-      return new Document.Document(value, _replacer, options).toString(options);
+      return new Document2.Document(value, _replacer, options).toString(options);
     }
     exports.parse = parse3;
     exports.parseAllDocuments = parseAllDocuments2;
@@ -27247,7 +27247,7 @@ var require_dist = __commonJS({
   "node_modules/yaml/dist/index.js"(exports) {
     "use strict";
     var composer = require_composer();
-    var Document = require_Document();
+    var Document2 = require_Document();
     var Schema = require_Schema();
     var errors = require_errors2();
     var Alias = require_Alias();
@@ -27263,7 +27263,7 @@ var require_dist = __commonJS({
     var publicApi = require_public_api();
     var visit2 = require_visit();
     exports.Composer = composer.Composer;
-    exports.Document = Document.Document;
+    exports.Document = Document2.Document;
     exports.Schema = Schema.Schema;
     exports.YAMLError = errors.YAMLError;
     exports.YAMLParseError = errors.YAMLParseError;
@@ -50882,6 +50882,12 @@ function loadCeilings(file2, options) {
   }
   throw new PolicyError(file2, result.findings);
 }
+
+// runner/policy/suggest-policy.ts
+var import_yaml2 = __toESM(require_dist(), 1);
+
+// runner/policy/decide-egress.ts
+var import_ipaddr2 = __toESM(require_ipaddr(), 1);
 
 // runner/cli/lint-report.ts
 function summarize(files, findings) {

@@ -3,7 +3,8 @@
  * Wires policy -> template -> VM sandbox and prints what happens.
  */
 import { randomBytes } from "node:crypto";
-import { existsSync, readdirSync } from "node:fs";
+import { Resolver as DnsResolver } from "node:dns/promises";
+import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
 import { Option } from "commander";
@@ -12,6 +13,7 @@ import { formatDuration, formatSize, loadPolicy } from "../policy/index.js";
 import type { ResolvedPolicy } from "../policy/index.js";
 import { collectGarbage, EXIT_STATUS } from "../sandbox/index.js";
 import type { SandboxEvent, SandboxReport } from "../sandbox/index.js";
+import type { Resolver } from "../network/index.js";
 import { buildTemplate, createVmSandbox, detectAccel } from "../sandbox/vm/index.js";
 import type { Accel, VmTemplate } from "../sandbox/vm/index.js";
 import type { Io } from "./main.js";
@@ -68,6 +70,21 @@ export async function ensureTemplate(
   return result.template;
 }
 
+/** Names resolved through one upstream server, A and AAAA, instead of the host's resolver. */
+function upstreamResolver(server: string): Resolver {
+  const dns = new DnsResolver({ timeout: 3000, tries: 2 });
+  dns.setServers([server]);
+  return async (name) => {
+    const [v4, v6] = await Promise.allSettled([dns.resolve4(name), dns.resolve6(name)]);
+    const out = [
+      ...(v4.status === "fulfilled" ? v4.value : []),
+      ...(v6.status === "fulfilled" ? v6.value : []),
+    ];
+    if (out.length === 0) throw new Error(`cannot resolve ${name} via ${server}`);
+    return out;
+  };
+}
+
 function newId(): string {
   return `sbx-${randomBytes(5).toString("hex")}`;
 }
@@ -85,6 +102,7 @@ async function chooseAccel(
       policy: {
         ...policy,
         resources: { ...policy.resources, cpus: 1, memoryBytes: 512 * 2 ** 20, timeoutSeconds: 60 },
+        network: { ...policy.network, mode: "none" },
       },
       stateDir,
       template,
@@ -140,6 +158,18 @@ export function renderReport(r: SandboxReport): string {
       `step ${i + 1}`,
       `${s.name}: ${s.exitCode === null ? `killed (${s.signal})` : `exit ${s.exitCode}`} in ${(s.durationMs / 1000).toFixed(1)}s`,
     ]),
+    ...(r.egress
+      ? [
+          ["egress", `${r.egress.mode}: ${r.egress.allowed} allowed, ${r.egress.denied} denied`],
+          ...r.egress.decisions
+            .filter((d) => d.verdict === "deny" || d.wouldDeny)
+            .slice(0, 20)
+            .map((d) => [
+              "",
+              `${d.wouldDeny ? "would deny" : "denied"} ${d.kind} ${d.host}${d.port ? `:${d.port}` : ""} (${d.reason})`,
+            ]),
+        ]
+      : []),
     ...(r.error ? [["error", r.error]] : []),
   ];
   return `── sandbox ${r.id} ──\n${rows.map(([k, v]) => `  ${k!.padEnd(8)} ${v}`).join("\n")}\n`;
@@ -206,6 +236,11 @@ export function registerSandboxCommands(
       new Option("--accel <accel>", "accelerator").choices(["auto", "kvm", "tcg"]).default("auto"),
     )
     .option("--json", "print the report as JSON")
+    .option("--report <file>", "also write the report as JSON to this file")
+    .option(
+      "--dns-server <ip>",
+      "upstream resolver for the egress proxy and DNS filter (default: the host's)",
+    )
     .addOption(stateOption())
     .argument("<command...>", "the command and its arguments (after --)")
     .action(
@@ -216,6 +251,8 @@ export function registerSandboxCommands(
           template: string;
           accel: "auto" | Accel;
           json?: boolean;
+          report?: string;
+          dnsServer?: string;
           stateDir?: string;
         },
       ) => {
@@ -232,7 +269,14 @@ export function registerSandboxCommands(
         const onEvent = (e: SandboxEvent): void => {
           if (e.type === "output") (e.stream === "stdout" ? io.stdout : io.stderr)(e.text);
           else if (e.type === "phase" && !opts.json) io.stderr(`[sandbox] ${e.phase}\n`);
+          else if (e.type === "egress" && e.decision.verdict === "deny") {
+            const d = e.decision;
+            io.stderr(
+              `[egress] denied ${d.kind} ${d.host}${d.port ? `:${d.port}` : ""}: ${d.reason}\n`,
+            );
+          }
         };
+        const resolver = opts.dnsServer ? upstreamResolver(opts.dnsServer) : undefined;
         const box = createVmSandbox({
           id: newId(),
           policy,
@@ -240,6 +284,7 @@ export function registerSandboxCommands(
           template: tpl,
           accel,
           onEvent,
+          ...(resolver ? { resolver } : {}),
         });
         let report: SandboxReport;
         try {
@@ -248,6 +293,8 @@ export function registerSandboxCommands(
           await box.destroy();
         }
         io.stdout(opts.json ? `${JSON.stringify(report, null, 2)}\n` : "");
+        if (opts.report)
+          writeFileSync(path.resolve(io.cwd, opts.report), `${JSON.stringify(report, null, 2)}\n`);
         if (!opts.json) io.stderr(renderReport(report));
         setExit(report.exitStatus);
       },

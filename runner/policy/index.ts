@@ -43,3 +43,13 @@ export {
   parseSize,
 } from "./units.js";
 export { loadPolicy, loadCeilings, PolicyError } from "./resolve.js";
+export { suggestPolicy } from "./suggest-policy.js";
+export type { SuggestInput, Suggestion } from "./suggest-policy.js";
+export { decideAddress, decideEgress, normalizeHost } from "./decide-egress.js";
+export type {
+  EgressReason,
+  EgressRequest,
+  EgressVerdict,
+  NetworkPolicy,
+  NormalHost,
+} from "./decide-egress.js";

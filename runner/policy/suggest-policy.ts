@@ -14,7 +14,10 @@ export interface SuggestInput {
   /** The job log text. */
   readonly log: string;
   /** Preset names to extend, and their resolved allow rules (to drop what they already cover). */
-  readonly extendsPresets?: readonly { readonly name: string; readonly allow: readonly AllowRule[] }[];
+  readonly extendsPresets?: readonly {
+    readonly name: string;
+    readonly allow: readonly AllowRule[];
+  }[];
 }
 
 export interface Suggestion {
@@ -35,7 +38,11 @@ function decisionLines(log: string): { kind: string; host: string; port: number 
     if (start < 0) continue;
     try {
       const d = JSON.parse(line.slice(start)) as Record<string, unknown>;
-      if ((d.kind === "http" || d.kind === "connect") && typeof d.host === "string" && typeof d.port === "number") {
+      if (
+        (d.kind === "http" || d.kind === "connect") &&
+        typeof d.host === "string" &&
+        typeof d.port === "number"
+      ) {
         out.push({ kind: d.kind, host: d.host.toLowerCase().replace(/\.$/, ""), port: d.port });
       }
     } catch {

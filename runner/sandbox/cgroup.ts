@@ -5,6 +5,28 @@
  */
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { SandboxedError } from "../errors/index.js";
+
+/**
+ * mkdir of the sandboxed/ parent and the leaf, one level at a time. Not `recursive: true`: on a
+ * sysfs without the cgroup mounts (inside `ip netns exec`, say) Node's recursive mkdir spins
+ * forever instead of failing.
+ */
+function mkdirStep(dir: string): void {
+  const root = path.dirname(path.dirname(dir));
+  if (!existsSync(root) || !existsSync(path.join(root, "cgroup.procs"))) {
+    throw new SandboxedError("SBX_SANDBOX_CGROUP", `no cgroup hierarchy at ${root}`, {
+      hint: "mount the cgroup file systems (systemd does); inside `ip netns exec` use `nsenter --net=` instead",
+    });
+  }
+  for (const d of [path.dirname(dir), dir]) {
+    try {
+      mkdirSync(d);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    }
+  }
+}
 
 export interface CgroupLimits {
   readonly cpus: number;
@@ -51,11 +73,10 @@ export function createCgroup(layout: CgroupLayout, limits: CgroupLimits): void {
   if (layout.version === 2) {
     const dir = layout.dirs[0]!;
     const parent = path.dirname(dir);
-    mkdirSync(parent, { recursive: true });
     // Controllers must be enabled on every ancestor's subtree_control to reach the leaf.
     write(path.join(path.dirname(parent), "cgroup.subtree_control"), "+cpu +memory +pids");
+    mkdirStep(dir);
     write(path.join(parent, "cgroup.subtree_control"), "+cpu +memory +pids");
-    mkdirSync(dir);
     write(path.join(dir, "cpu.max"), `${Math.round(limits.cpus * CPU_PERIOD_US)} ${CPU_PERIOD_US}`);
     write(path.join(dir, "memory.max"), String(limits.memoryBytes));
     write(path.join(dir, "memory.swap.max"), "0");
@@ -64,7 +85,7 @@ export function createCgroup(layout: CgroupLayout, limits: CgroupLimits): void {
     return;
   }
   const [cpu, memory, pids] = layout.dirs as [string, string, string];
-  for (const dir of layout.dirs) mkdirSync(dir, { recursive: true });
+  for (const dir of layout.dirs) mkdirStep(dir);
   write(path.join(cpu, "cpu.cfs_period_us"), String(CPU_PERIOD_US));
   write(path.join(cpu, "cpu.cfs_quota_us"), String(Math.round(limits.cpus * CPU_PERIOD_US)));
   write(path.join(memory, "memory.limit_in_bytes"), String(limits.memoryBytes));

@@ -33,6 +33,11 @@ async function killRecordedProcess(pidfile: string, match: string): Promise<void
   }
 }
 
+/** `ip -n NAME` runs in a named namespace; a namespace already gone makes it a no-op. */
+function netnsArgs(netns: string | undefined): string[] {
+  return netns ? ["-n", netns] : [];
+}
+
 export async function removeResource(resource: ResourceRecord): Promise<void> {
   switch (resource.kind) {
     case "process":
@@ -50,7 +55,39 @@ export async function removeResource(resource: ResourceRecord): Promise<void> {
       await execa("ip", ["netns", "del", resource.name], { reject: false });
       return;
     case "link":
-      await execa("ip", ["link", "del", resource.name], { reject: false });
+      await execa("ip", [...netnsArgs(resource.netns), "link", "del", resource.name], {
+        reject: false,
+      });
+      return;
+    case "nft-table":
+      if (resource.netns) {
+        await execa(
+          "ip",
+          [
+            "netns",
+            "exec",
+            resource.netns,
+            "nft",
+            "delete",
+            "table",
+            resource.family,
+            resource.name,
+          ],
+          {
+            reject: false,
+          },
+        );
+      } else {
+        await execa("nft", ["delete", "table", resource.family, resource.name], { reject: false });
+      }
+      return;
+    case "lock":
+      if (
+        existsSync(resource.path) &&
+        readFileSync(resource.path, "utf8").trim() === resource.owner
+      ) {
+        rmSync(resource.path, { force: true });
+      }
       return;
     default: {
       const never: never = resource;

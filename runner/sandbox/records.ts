@@ -26,7 +26,16 @@ export type ResourceRecord =
   | { readonly kind: "cgroup"; readonly path: string }
   | { readonly kind: "uid"; readonly uid: number; readonly lock: string }
   | { readonly kind: "netns"; readonly name: string }
-  | { readonly kind: "link"; readonly name: string };
+  /** `netns` absent: the runner's own namespace. */
+  | { readonly kind: "link"; readonly name: string; readonly netns?: string }
+  | {
+      readonly kind: "nft-table";
+      readonly family: "inet";
+      readonly name: string;
+      readonly netns?: string;
+    }
+  /** A net slot or other lock file; removed only if it still holds this sandbox's id. */
+  | { readonly kind: "lock"; readonly path: string; readonly owner: string };
 
 export interface Owner {
   readonly pid: number;

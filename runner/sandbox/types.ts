@@ -1,3 +1,4 @@
+import type { EgressDecisionLog } from "../network/index.js";
 import type { ResolvedPolicy } from "../policy/index.js";
 
 /** One command the job runs, as the job user, in the workspace. */
@@ -70,6 +71,13 @@ export interface SandboxReport {
     readonly destroyMs?: number;
   };
   readonly error?: string;
+  /** Every egress decision of the job (absent with network.mode none). */
+  readonly egress?: {
+    readonly mode: string;
+    readonly allowed: number;
+    readonly denied: number;
+    readonly decisions: readonly EgressDecisionLog[];
+  };
 }
 
 /** Events streamed while a job runs. */
@@ -83,7 +91,8 @@ export type SandboxEvent =
       readonly text: string;
     }
   | { readonly type: "step-end"; readonly index: number; readonly result: StepResult }
-  | { readonly type: "console"; readonly text: string };
+  | { readonly type: "console"; readonly text: string }
+  | { readonly type: "egress"; readonly decision: EgressDecisionLog };
 
 export interface SandboxOptions {
   readonly id: string;

@@ -5,6 +5,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadOptions } from "../../runner/cli/policy-files.js";
 import { lintPolicyFile, suggestPolicy } from "../../runner/policy/index.js";
+import type { ResolvedPolicy } from "../../runner/policy/index.js";
 
 const line = (o: Record<string, unknown>): string =>
   JSON.stringify({
@@ -29,7 +30,8 @@ const LOG = [
 
 describe("suggestPolicy", () => {
   const load = loadOptions();
-  const preset = lintPolicyFile(path.join(load.presetDir, "github-actions.yml"), load).resolved!;
+  const preset = lintPolicyFile(path.join(load.presetDir, "github-actions.yml"), load)
+    .resolved as ResolvedPolicy;
 
   it("lists every destination the job connected to, with exactly the ports it used", () => {
     const s = suggestPolicy({ log: LOG });

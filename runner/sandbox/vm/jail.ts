@@ -21,6 +21,11 @@ export interface JailSpec {
   readonly templateDir: string;
   readonly cgroupProcs: readonly string[];
   readonly command: readonly string[];
+  /**
+   * A tun device node owned by the sandbox uid, bound over /dev/net/tun in the namespace: hosts
+   * ship /dev/net/tun as 0600 root, and QEMU needs it to attach to its persistent tap.
+   */
+  readonly tunDevice?: string;
 }
 
 /** Folders a VMM never needs; each is covered with an empty tmpfs in its namespace. */
@@ -46,6 +51,7 @@ export function jailScript(spec: JailSpec): string {
     `mount --move ${keep}/template ${q(spec.templateDir)}`,
     `mount -o remount,bind,ro ${q(spec.templateDir)}`,
     `umount ${keep}`,
+    ...(spec.tunDevice ? [`mount --bind ${q(spec.tunDevice)} /dev/net/tun`] : []),
     ...HIDDEN_DIRS.map(
       (d) =>
         `if [ -d ${d} ] && [ ${q(spec.stateDir)} != ${d} ]; then mount -t tmpfs -o size=1m,mode=755 sandboxed-hide ${d}; fi`,

@@ -16,7 +16,8 @@ import { spawn } from "node:child_process";
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
-import { formatDuration, formatSize } from "../../policy/index.js";
+import { startSandboxEgress } from "../../network/index.js";
+import type { Resolver, SandboxEgress } from "../../network/index.js";
 import type { AgentMessage, JobConfig } from "../../guest/index.js";
 import { PROTOCOL_VERSION } from "../../guest/index.js";
 import {
@@ -36,6 +37,7 @@ import type {
   StepResult,
 } from "../index.js";
 import { listenAgent } from "./agent-channel.js";
+import { breachMessage, vmmOverheadBytes } from "./breach.js";
 import { allocateUid, jailCommand } from "./jail.js";
 import { qemuArgs } from "./qemu-args.js";
 import type { Accel } from "./qemu-args.js";
@@ -49,28 +51,8 @@ export interface VmSandboxOptions extends SandboxOptions {
   /** Supplementary groups for QEMU (the kvm group when accel is kvm). */
   readonly groups?: readonly number[];
   readonly now?: () => number;
-}
-
-/** Host memory QEMU may use beyond guest RAM: device state, page tables, TCG's code cache. */
-export function vmmOverheadBytes(accel: Accel): number {
-  return (accel === "kvm" ? 192 : 384) * 2 ** 20;
-}
-
-export function breachMessage(kind: Breach["kind"], limit: number): string {
-  switch (kind) {
-    case "memory":
-      return `memory limit ${formatSize(limit)} exceeded`;
-    case "disk":
-      return `disk limit ${formatSize(limit)} reached`;
-    case "timeout":
-      return `timeout ${formatDuration(limit)}`;
-    case "pids":
-      return `process limit ${limit}`;
-    default: {
-      const never: never = kind;
-      throw new Error(`unknown breach ${String(never)}`);
-    }
-  }
+  /** How the egress proxy and DNS filter resolve names (default: the host's resolver). */
+  readonly resolver?: Resolver;
 }
 
 export function createVmSandbox(options: VmSandboxOptions): Sandbox {
@@ -79,11 +61,14 @@ export function createVmSandbox(options: VmSandboxOptions): Sandbox {
   const emit = options.onEvent ?? (() => undefined);
   const journal = createJournal(stateDir, id);
   let destroyed = false;
+  let egress: SandboxEgress | undefined;
 
   async function destroy(): Promise<void> {
     if (destroyed) return;
     destroyed = true;
     emit({ type: "phase", phase: "destroy" });
+    // Listeners first: they hold addresses in the namespace the journal is about to remove.
+    await egress?.close();
     const failures = await removeAll(journal);
     if (failures.length > 0)
       throw new Error(`sandbox ${id}: cleanup failed: ${failures.join("; ")}`);
@@ -146,8 +131,21 @@ export function createVmSandbox(options: VmSandboxOptions): Sandbox {
       workspace,
     ]);
 
+    // The network before the job's config, which carries its addresses. mode none: no NIC at all.
+    if (policy.network.mode !== "none") {
+      egress = await startSandboxEgress({
+        id,
+        stateDir,
+        journal,
+        network: policy.network,
+        tapOwnerUid: uid,
+        ...(options.resolver ? { resolver: options.resolver } : {}),
+        onDecision: (decision) => emit({ type: "egress", decision }),
+      });
+    }
     const config: JobConfig = {
       v: PROTOCOL_VERSION,
+      ...(egress ? { network: egress.guest } : {}),
       id,
       user: template.user,
       sudo: policy.isolation.sudo,
@@ -272,8 +270,17 @@ export function createVmSandbox(options: VmSandboxOptions): Sandbox {
       config: configImg,
       serialLog,
       agentSocket,
+      ...(egress ? { nic: { tap: egress.tap, mac: egress.guest.mac } } : {}),
     });
+    let tunDevice: string | undefined;
+    if (egress) {
+      tunDevice = path.join(dir, "tun");
+      journal.record({ kind: "file", path: tunDevice });
+      await execa("mknod", ["-m", "0600", tunDevice, "c", "10", "200"]);
+      chownSync(tunDevice, uid, uid);
+    }
     const jail = jailCommand({
+      ...(tunDevice ? { tunDevice } : {}),
       uid,
       gid: uid,
       groups: options.groups ?? [],
@@ -284,7 +291,12 @@ export function createVmSandbox(options: VmSandboxOptions): Sandbox {
       command: [options.qemuBinary ?? "qemu-system-x86_64", ...args],
     });
     emit({ type: "phase", phase: "boot" });
-    const child = spawn(jail.file, jail.args, { stdio: ["ignore", "ignore", "pipe"] });
+    // With a network, QEMU lives in the sandbox's namespace, where its tap is; nsenter execs, so
+    // the recorded pid is still QEMU's.
+    const launch = egress
+      ? { file: "nsenter", args: [`--net=${egress.netnsPath}`, "--", jail.file, ...jail.args] }
+      : jail;
+    const child = spawn(launch.file, launch.args, { stdio: ["ignore", "ignore", "pipe"] });
     writeFileSync(pidfile, String(child.pid ?? ""));
     let stderr = "";
     child.stderr.on("data", (c: Buffer) => {
@@ -300,6 +312,7 @@ export function createVmSandbox(options: VmSandboxOptions): Sandbox {
     );
     clearTimeout(timer);
     channel.close();
+    await egress?.close();
 
     emit({ type: "phase", phase: "collect" });
     const host = cgroupStats(layout);
@@ -355,6 +368,16 @@ export function createVmSandbox(options: VmSandboxOptions): Sandbox {
       },
       timings: { ...(bootMs === undefined ? {} : { bootMs }), totalMs: now() - started },
       ...(error ? { error } : {}),
+      ...(egress
+        ? {
+            egress: {
+              mode: policy.network.mode,
+              allowed: egress.decisions().filter((d) => d.verdict === "allow").length,
+              denied: egress.decisions().filter((d) => d.verdict === "deny").length,
+              decisions: egress.decisions(),
+            },
+          }
+        : {}),
     };
   }
 

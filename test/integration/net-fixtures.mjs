@@ -1,0 +1,244 @@
+// Test servers and probes for the network-namespace suites (net-topology.ts). Plain JavaScript so
+// it runs under `ip netns exec <ns> node net-fixtures.mjs <command> ...` with no build step.
+//
+//   internet <certdir>           the fake internet (run in sbxt-internet only): DNS on 8.8.8.8 and
+//                                1.1.1.1 (UDP+TCP 53), HTTP/HTTPS on 93.184.216.34 (allowed.test),
+//                                "forbidden" on 203.0.113.10:80/443/22, fake metadata on
+//                                169.254.169.254:80
+//   listen <addr> <port>         a stand-in for the proxy: PING -> PONG, GET n, PUT n
+//   dns <addr>                   a DNS server (UDP+TCP 53) answering from the fixed records
+//   tcp <host> <port> <ms>       exit 0 if a TCP connection opens (a SYN-ACK came back)
+//   dns-udp <host> <port> <ms>   exit 0 if a DNS answer comes back over UDP
+//   dns-tcp <host> <port> <ms>   same over TCP
+//   get|put <host> <port> <n>    transfer n bytes down/up, print elapsed milliseconds
+// Every server prints "ready" once all its sockets listen.
+import { Buffer } from "node:buffer";
+import console from "node:console";
+import dgram from "node:dgram";
+import { readFileSync } from "node:fs";
+import http from "node:http";
+import https from "node:https";
+import net from "node:net";
+import process from "node:process";
+import { clearTimeout, setTimeout } from "node:timers";
+
+// loopback/metadata/private.test: allowed names whose answers must never be dialled (rebinding).
+const RECORDS = {
+  "allowed.test": "93.184.216.34",
+  "forbidden.test": "203.0.113.10",
+  "loopback.test": "127.0.0.1",
+  "metadata.test": "169.254.169.254",
+  "private.test": "10.1.2.3",
+};
+
+/** Answer an A query from RECORDS, NXDOMAIN otherwise (RFC 1035 §4.1). */
+function dnsAnswer(query) {
+  let off = 12;
+  const labels = [];
+  while (off < query.length && query[off] !== 0) {
+    labels.push(query.subarray(off + 1, off + 1 + query[off]).toString("latin1"));
+    off += query[off] + 1;
+  }
+  const question = query.subarray(12, off + 5);
+  const qtype = query.readUInt16BE(off + 1);
+  const address = qtype === 1 ? RECORDS[labels.join(".").toLowerCase()] : undefined;
+  const header = Buffer.alloc(12);
+  query.copy(header, 0, 0, 2);
+  header.writeUInt16BE(address === undefined ? 0x8183 : 0x8180, 2);
+  header.writeUInt16BE(1, 4);
+  header.writeUInt16BE(address === undefined ? 0 : 1, 6);
+  const answer =
+    address === undefined
+      ? Buffer.alloc(0)
+      : Buffer.concat([
+          Buffer.from([0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4]),
+          Buffer.from(address.split(".").map(Number)),
+        ]);
+  return Buffer.concat([header, question, answer]);
+}
+
+function dnsQuery(name) {
+  const labels = name
+    .split(".")
+    .map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l)]));
+  return Buffer.concat([
+    Buffer.from([0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]),
+    ...labels,
+    Buffer.from([0, 0, 1, 0, 1]),
+  ]);
+}
+
+const listening = (server, port, host) =>
+  new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, resolve);
+  });
+
+function dnsServer(host) {
+  const udp = dgram.createSocket("udp4");
+  udp.on("message", (msg, rinfo) => udp.send(dnsAnswer(msg), rinfo.port, rinfo.address));
+  const tcp = net.createServer((s) => {
+    s.on("error", () => {});
+    s.once("data", (d) => {
+      const answer = dnsAnswer(d.subarray(2));
+      const len = Buffer.alloc(2);
+      len.writeUInt16BE(answer.length);
+      s.end(Buffer.concat([len, answer]));
+    });
+  });
+  return [new Promise((resolve) => udp.bind(53, host, resolve)), listening(tcp, 53, host)];
+}
+
+async function internet(certdir) {
+  const waits = [...dnsServer("8.8.8.8"), ...dnsServer("1.1.1.1")];
+  const page = (body) => (_req, res) => res.end(body);
+  waits.push(listening(http.createServer(page("allowed\n")), 80, "93.184.216.34"));
+  const tls = {
+    key: readFileSync(`${certdir}/key.pem`),
+    cert: readFileSync(`${certdir}/cert.pem`),
+  };
+  waits.push(listening(https.createServer(tls, page("allowed over tls\n")), 443, "93.184.216.34"));
+  for (const port of [80, 443, 22]) {
+    waits.push(
+      listening(
+        net.createServer((s) => s.end("forbidden\n")),
+        port,
+        "203.0.113.10",
+      ),
+    );
+  }
+  waits.push(listening(http.createServer(page("fake metadata\n")), 80, "169.254.169.254"));
+  await Promise.all(waits);
+  console.log("ready");
+}
+
+async function listen(addr, port) {
+  const server = net.createServer((s) => {
+    let head = Buffer.alloc(0);
+    const onData = (d) => {
+      head = Buffer.concat([head, d]);
+      const nl = head.indexOf(10);
+      if (nl < 0) return;
+      s.off("data", onData);
+      const [verb, n] = head.subarray(0, nl).toString().trim().split(" ");
+      const rest = head.subarray(nl + 1);
+      if (verb === "PING") s.end("PONG\n");
+      else if (verb === "GET") s.end(Buffer.alloc(Number(n), 0x61));
+      else if (verb === "PUT") {
+        let got = rest.length;
+        const check = () => {
+          if (got >= Number(n)) s.end("OK\n");
+        };
+        s.on("data", (c) => {
+          got += c.length;
+          check();
+        });
+        check();
+      } else s.end("?\n");
+    };
+    s.on("data", onData);
+    s.on("error", () => {});
+  });
+  await listening(server, Number(port), addr);
+  console.log("ready");
+}
+
+function connect(host, port, ms) {
+  return new Promise((resolve) => {
+    const s = net.connect({ host, port: Number(port), timeout: Number(ms) });
+    s.on("connect", () => {
+      s.destroy();
+      resolve(0);
+    });
+    s.on("timeout", () => {
+      s.destroy();
+      resolve(1);
+    });
+    s.on("error", () => resolve(1));
+  });
+}
+
+function dnsUdp(host, port, ms) {
+  return new Promise((resolve) => {
+    const udp = dgram.createSocket("udp4");
+    const timer = setTimeout(() => {
+      udp.close();
+      resolve(1);
+    }, Number(ms));
+    udp.on("message", () => {
+      clearTimeout(timer);
+      udp.close();
+      resolve(0);
+    });
+    udp.on("error", () => resolve(1));
+    udp.send(dnsQuery("allowed.test"), Number(port), host);
+  });
+}
+
+function dnsTcp(host, port, ms) {
+  return new Promise((resolve) => {
+    const s = net.connect({ host, port: Number(port), timeout: Number(ms) });
+    s.on("connect", () => {
+      const q = dnsQuery("allowed.test");
+      const len = Buffer.alloc(2);
+      len.writeUInt16BE(q.length);
+      s.write(Buffer.concat([len, q]));
+    });
+    s.once("data", () => {
+      s.destroy();
+      resolve(0);
+    });
+    s.on("timeout", () => {
+      s.destroy();
+      resolve(1);
+    });
+    s.on("error", () => resolve(1));
+  });
+}
+
+function transfer(verb, host, port, n) {
+  return new Promise((resolve) => {
+    const start = process.hrtime.bigint();
+    const s = net.connect({ host, port: Number(port) });
+    let got = 0;
+    s.on("connect", () => {
+      s.write(`${verb} ${n}\n`);
+      if (verb === "PUT") s.write(Buffer.alloc(Number(n), 0x62));
+    });
+    s.on("data", (d) => {
+      got += d.length;
+    });
+    s.on("end", () => {
+      const ms = Number(process.hrtime.bigint() - start) / 1e6;
+      if (verb === "GET" && got !== Number(n)) {
+        console.error(`got ${got} of ${n} bytes`);
+        resolve(1);
+        return;
+      }
+      console.log(ms.toFixed(1));
+      resolve(0);
+    });
+    s.on("error", (e) => {
+      console.error(String(e));
+      resolve(1);
+    });
+  });
+}
+
+const [command, ...args] = process.argv.slice(2);
+const commands = {
+  internet: () => internet(args[0]),
+  listen: () => listen(args[0], args[1]),
+  dns: () => Promise.all(dnsServer(args[0])).then(() => console.log("ready")),
+  tcp: () => connect(args[0], args[1], args[2]).then((c) => process.exit(c)),
+  "dns-udp": () => dnsUdp(args[0], args[1], args[2]).then((c) => process.exit(c)),
+  "dns-tcp": () => dnsTcp(args[0], args[1], args[2]).then((c) => process.exit(c)),
+  get: () => transfer("GET", args[0], args[1], args[2]).then((c) => process.exit(c)),
+  put: () => transfer("PUT", args[0], args[1], args[2]).then((c) => process.exit(c)),
+};
+const run = commands[command];
+if (run === undefined) {
+  console.error(`unknown command ${command}`);
+  process.exit(2);
+}
+await run();
