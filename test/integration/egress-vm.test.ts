@@ -153,6 +153,73 @@ ${ATTEMPTS}
     expect(r.report.egress?.allowed).toBeGreaterThanOrEqual(2);
   });
 
+  it("caps bandwidth both ways: a transfer never runs faster than the cap + 10 %", async () => {
+    // 8 Mbit/s each way; 4 MiB takes at least 4 s at the cap, so +10 % means at least 3.81 s.
+    const bytes = 4 * 2 ** 20;
+    const cap = 8e6;
+    const r = await sandboxRun(
+      `${RESOURCES}network:\n  mode: allowlist\n  bandwidth: { egress: 8Mbit, ingress: 8Mbit }\n  allow: [allowed.test]\n`,
+      String.raw`
+curl -fsS -m 60 http://allowed.test/bytes/${bytes} -o /dev/null -w "down %{time_total} %{size_download}
+"
+head -c ${bytes} /dev/zero > up.bin
+curl -fsS -m 60 -T up.bin http://allowed.test/upload -o /dev/null -w "up %{time_total} %{size_upload}
+"
+`,
+    );
+    const down = /down ([\d.]+) (\d+)/.exec(r.stdout);
+    const up = /up ([\d.]+) (\d+)/.exec(r.stdout);
+    expect(down?.[2]).toBe(String(bytes));
+    expect(up?.[2]).toBe(String(bytes));
+    const minSeconds = (bytes * 8) / (cap * 1.1);
+    expect(Number(down![1])).toBeGreaterThanOrEqual(minSeconds);
+    expect(Number(up![1])).toBeGreaterThanOrEqual(minSeconds);
+  });
+
+  it("audit, then suggest, then enforce: the suggested allowlist lets the same job pass", async () => {
+    const job = String.raw`
+curl -fsS -m 20 -k https://allowed.test/ -o /dev/null -w "a %{http_code}
+"
+curl -fsS -m 20 http://other.test/ -o /dev/null -w "b %{http_code}
+"
+`;
+    const audit = await sandboxRun(`${RESOURCES}network: { mode: audit }\n`, job);
+    expect(audit.stdout).toContain("a 200");
+    expect(audit.stdout, JSON.stringify(audit.report.egress?.decisions)).toContain("b 200");
+    const decisions = audit.report.egress?.decisions ?? [];
+    expect(decisions.some((d) => d.host === "other.test" && d.wouldDeny === true)).toBe(true);
+    // The job log: one decision per line, as the runner writes it.
+    const dir = mkdtempSync(path.join(tmpdir(), "sbx-suggest-"));
+    const log = path.join(dir, "job.log");
+    writeFileSync(log, decisions.map((d) => JSON.stringify(d)).join("\n"));
+    const suggested = path.join(dir, "suggested.yml");
+    await exec(process.execPath, [
+      path.join(packageRoot(), "bin", "sandboxed.js"),
+      "policy",
+      "suggest",
+      log,
+      "--extends",
+      "",
+      "-o",
+      suggested,
+    ]);
+    const text = readFileSync(suggested, "utf8");
+    expect(text).toContain("- { host: allowed.test, ports: [ 443 ] }");
+    expect(text).toContain("- { host: other.test, ports: [ 80 ] }");
+    const enforced = await sandboxRun(
+      `${RESOURCES}${text
+        .split("\n")
+        .filter((l) => !/^(#|apiVersion|kind|description)/.test(l))
+        .join("\n")}`,
+      `${job}\ncurl -fsS -m 10 http://allowed.test/ -o /dev/null -w "c %{http_code}\n" || echo "c denied"`,
+    );
+    expect(enforced.stdout).toContain("a 200");
+    expect(enforced.stdout).toContain("b 200");
+    // Port 80 on allowed.test was never used, so the suggestion does not allow it.
+    expect(enforced.stdout).toContain("c denied");
+    expect(enforced.report.egress?.mode).toBe("allowlist");
+  });
+
   it("network.mode none: the guest has no NIC at all", async () => {
     const r = await sandboxRun(
       `${RESOURCES}network: { mode: none }\n`,

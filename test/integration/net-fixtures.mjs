@@ -26,6 +26,7 @@ import { clearTimeout, setTimeout } from "node:timers";
 const RECORDS = {
   "allowed.test": "93.184.216.34",
   "forbidden.test": "203.0.113.10",
+  "other.test": "93.184.216.34",
   "loopback.test": "127.0.0.1",
   "metadata.test": "169.254.169.254",
   "private.test": "10.1.2.3",
@@ -91,7 +92,18 @@ function dnsServer(host) {
 
 async function internet(certdir) {
   const waits = [...dnsServer("8.8.8.8"), ...dnsServer("1.1.1.1")];
-  const page = (body) => (_req, res) => res.end(body);
+  // GET /bytes/<n>: n bytes down; a request body (PUT/POST) is read and counted: bandwidth tests.
+  const page = (body) => (req, res) => {
+    const m = /^\/bytes\/(\d+)$/.exec(req.url ?? "");
+    if (m) {
+      res.writeHead(200, { "content-length": m[1] });
+      res.end(Buffer.alloc(Number(m[1]), 120));
+      return;
+    }
+    let got = 0;
+    req.on("data", (c) => (got += c.length));
+    req.on("end", () => res.end(got > 0 ? `received ${got}\n` : body));
+  };
   waits.push(listening(http.createServer(page("allowed\n")), 80, "93.184.216.34"));
   const tls = {
     key: readFileSync(`${certdir}/key.pem`),
