@@ -3,7 +3,7 @@
 // attempt, blocked or not, can leave this machine. Each attempt must fail and be logged, while an
 // allowed HTTPS and HTTP fetch succeeds; then guest root flushes its own nftables and every
 // attempt is made again.
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -218,6 +218,66 @@ curl -fsS -m 20 http://other.test/ -o /dev/null -w "b %{http_code}
     // Port 80 on allowed.test was never used, so the suggestion does not allow it.
     expect(enforced.stdout).toContain("c denied");
     expect(enforced.report.egress?.mode).toBe("allowlist");
+  });
+
+  it("one sandbox cannot reach another: not its guest, not its proxy", async () => {
+    const bin = path.join(packageRoot(), "bin", "sandboxed.js");
+    const dir = mkdtempSync(path.join(tmpdir(), "sbx-neighbour-"));
+    writeFileSync(path.join(dir, "policy.yml"), `apiVersion: sandboxed/v1\nkind: Policy\n${ALLOW}`);
+    const a = spawn(
+      "nsenter",
+      [
+        `--net=/run/netns/${HOST_NS}`,
+        "--",
+        process.execPath,
+        bin,
+        "sandbox",
+        "exec",
+        "--accel",
+        "tcg",
+        "--template",
+        "minimal",
+        "--state-dir",
+        TEST_STATE_DIR,
+        "--dns-server",
+        "8.8.8.8",
+        "--policy",
+        path.join(dir, "policy.yml"),
+        "--",
+        "bash",
+        "-c",
+        String.raw`echo "LISTEN $(ip -4 -o addr show scope global | awk '{print $4}' | cut -d/ -f1) $(echo $HTTPS_PROXY)"; if timeout 40 busybox nc -l -p 8080 >/dev/null; then echo "A: CONNECTED"; else echo "A: nobody"; fi`,
+      ],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let out = "";
+    const listening = await new Promise<RegExpExecArray>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`A never listened: ${out}`)), 120_000);
+      a.stdout.on("data", (c: Buffer) => {
+        out += c.toString();
+        const m = /LISTEN (\S+) http:\/\/(\S+)/.exec(out);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m);
+        }
+      });
+    });
+    const [, guestA, proxyA] = listening;
+    const b = await sandboxRun(
+      ALLOW,
+      String.raw`
+t() { n=$1; shift; if timeout 8 "$@" >/dev/null 2>&1; then echo "$n: REACHED"; else echo "$n: blocked"; fi; }
+t neighbour-direct  bash -c 'exec 3<>/dev/tcp/${guestA}/8080'
+t neighbour-proxied curl -fsS --connect-timeout 3 -m 6 http://${guestA}:8080/
+t neighbour-proxy   curl -fsS --connect-timeout 3 -m 6 -x http://${proxyA} http://allowed.test/
+`,
+    );
+    const exitA = await new Promise((resolve) => a.on("exit", resolve));
+    expect(b.stdout).toContain("neighbour-direct: blocked");
+    expect(b.stdout).toContain("neighbour-proxied: blocked");
+    expect(b.stdout).toContain("neighbour-proxy: blocked");
+    expect(out).toContain("A: nobody");
+    expect(exitA).toBe(0);
   });
 
   it("network.mode none: the guest has no NIC at all", async () => {
