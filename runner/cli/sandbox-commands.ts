@@ -160,7 +160,16 @@ export function renderReport(r: SandboxReport): string {
     ]),
     ...(r.egress
       ? [
-          ["egress", `${r.egress.mode}: ${r.egress.allowed} allowed, ${r.egress.denied} denied`],
+          [
+            "egress",
+            `${r.egress.mode}: ${r.egress.allowed} allowed, ${r.egress.denied} denied` +
+              (r.egress.droppedPackets && Object.values(r.egress.droppedPackets).some((n) => n > 0)
+                ? `; dropped on the host side: ${Object.entries(r.egress.droppedPackets)
+                    .filter(([, n]) => n > 0)
+                    .map(([k, n]) => `${n} packets (${k})`)
+                    .join(", ")}`
+                : ""),
+          ],
           ...r.egress.decisions
             .filter((d) => d.verdict === "deny" || d.wouldDeny)
             .slice(0, 20)

@@ -73,6 +73,16 @@ export function sandboxNetnsRuleset(spec: FirewallSpec): string {
   const upstream = plan.uplink.near;
   const fromGuest = `iifname "${plan.guestIf}" oifname "${plan.netnsIf}" ip saddr ${guest} ip daddr ${upstream}`;
   const body = [
+    // Counts only (no verdict): guest packets that did not head for the proxy or the DNS filter.
+    // Most of them die for want of a route before any filter chain sees them, so this is where
+    // the job report gets its evidence of direct attempts.
+    "chain account {",
+    "\ttype filter hook prerouting priority raw; policy accept;",
+    `\tiifname "${plan.guestIf}" ip daddr 169.254.0.0/16 counter comment "direct attempt: link-local or metadata"`,
+    `\tiifname "${plan.guestIf}" ip daddr != { ${upstream}, 169.254.0.0/16 } counter comment "direct attempt"`,
+    `\tiifname "${plan.guestIf}" ip daddr ${upstream} meta l4proto icmp counter comment "direct attempt: ICMP"`,
+    "}",
+    "",
     "chain forward {",
     "\ttype filter hook forward priority filter; policy drop;",
     "\tct state invalid drop",

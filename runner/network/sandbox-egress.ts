@@ -9,7 +9,9 @@ import { randomBytes } from "node:crypto";
 import type { ResolvedPolicy } from "../policy/index.js";
 import { createDnsFilter } from "./dns-filter.js";
 import { allocateNetSlot } from "./net-slots.js";
+import { execa } from "execa";
 import { createSandboxNetwork } from "./netns.js";
+import { SANDBOX_TABLE } from "./nft.js";
 import type { NetworkJournal } from "./netns.js";
 import { createEgressProxy } from "./proxy.js";
 import type { EgressDecisionLog, Resolver } from "./types.js";
@@ -40,6 +42,11 @@ export interface SandboxEgress {
     readonly proxy: { readonly host: string; readonly port: number };
   };
   decisions(): readonly EgressDecisionLog[];
+  /**
+   * Packets the sandbox namespace's nftables dropped, by rule comment: direct attempts that never
+   * reached the proxy or the DNS filter (no route out, raw sockets, IPv6, metadata, ICMP).
+   */
+  dropped(): Promise<Readonly<Record<string, number>>>;
   /** Stop the listeners; the namespace and links go with the journal. */
   close(): Promise<void>;
 }
@@ -47,6 +54,12 @@ export interface SandboxEgress {
 /** The host's resolver (in tests: the namespace's resolv.conf points at a test DNS server). */
 export const systemResolver: Resolver = async (name) =>
   (await lookup(name, { all: true, verbatim: true })).map((a) => a.address);
+
+interface NftRule {
+  readonly chain: string;
+  readonly comment?: string;
+  readonly expr: readonly Record<string, { packets: number } & Record<string, unknown>>[];
+}
 
 /** A locally administered unicast MAC, random per sandbox. */
 function randomMac(): string {
@@ -100,6 +113,26 @@ export async function startSandboxEgress(options: SandboxEgressOptions): Promise
       proxy: { host: net.proxy.host, port: net.proxy.port },
     },
     decisions: () => decisions,
+    async dropped() {
+      const out: Record<string, number> = {};
+      // nsenter, not `ip netns exec`: only the network namespace changes.
+      const r = await execa(
+        "nsenter",
+        [`--net=${net.netnsPath}`, "--", "nft", "-j", "list", "table", "inet", SANDBOX_TABLE],
+        { reject: false },
+      );
+      if (r.exitCode !== 0) return out;
+      for (const item of (JSON.parse(String(r.stdout)) as { nftables: { rule?: NftRule }[] })
+        .nftables) {
+        const rule = item.rule;
+        if (!rule) continue;
+        const counter = rule.expr.find((e) => "counter" in e)?.counter;
+        const dropped = rule.expr.some((e) => "drop" in e) || rule.chain === "account";
+        const key = rule.comment ?? `${rule.chain} drop`;
+        if (counter && dropped) out[key] = (out[key] ?? 0) + counter.packets;
+      }
+      return out;
+    },
     async close() {
       await Promise.allSettled([proxy.close(), dns.close()]);
     },

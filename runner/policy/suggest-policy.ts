@@ -31,9 +31,20 @@ interface Seen {
   readonly ports: Set<number>;
 }
 
+/** A sandbox report (`sandbox exec --report`) holds the same decisions under egress.decisions. */
+function reportLines(log: string): string[] | undefined {
+  try {
+    const report = JSON.parse(log) as { egress?: { decisions?: unknown[] } };
+    const decisions = report.egress?.decisions;
+    return Array.isArray(decisions) ? decisions.map((d) => JSON.stringify(d)) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function decisionLines(log: string): { kind: string; host: string; port: number }[] {
   const out: { kind: string; host: string; port: number }[] = [];
-  for (const line of log.split("\n")) {
+  for (const line of reportLines(log) ?? log.split("\n")) {
     const start = line.indexOf("{");
     if (start < 0) continue;
     try {

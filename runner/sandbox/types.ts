@@ -77,6 +77,8 @@ export interface SandboxReport {
     readonly allowed: number;
     readonly denied: number;
     readonly decisions: readonly EgressDecisionLog[];
+    /** Packets dropped on the host side before any proxy saw them, by nftables rule comment. */
+    readonly droppedPackets?: Readonly<Record<string, number>>;
   };
 }
 

@@ -97,7 +97,8 @@ t rebind-private       $C http://private.test/
 t metadata-direct      $C --noproxy '*' http://169.254.169.254/
 t metadata-proxy       $C http://169.254.169.254/
 t ipv6                 $C -6 --noproxy '*' 'http://[2606:4700:4700::1111]/'
-t icmp                 busybox ping -c 1 -W 2 8.8.8.8
+t icmp                 sudo busybox ping -c 1 -W 2 8.8.8.8
+t icmp-proxy-host      sudo busybox ping -c 1 -W 2 $PROXY_HOST
 t raw-socket           sudo busybox ping -c 1 -W 2 93.184.216.34
 t host-other-port      bash -c "exec 3<>/dev/tcp/$PROXY_HOST/22"
 t gateway-ssh          bash -c "exec 3<>/dev/tcp/$GATEWAY/22"
@@ -151,6 +152,14 @@ ${ATTEMPTS}
     expect(has((d) => d.kind === "dns" && d.qtype === "TXT")).toBe(true);
     expect(has((d) => d.kind === "dns" && d.host.endsWith("forbidden.test"))).toBe(true);
     expect(r.report.egress?.allowed).toBeGreaterThanOrEqual(2);
+    // Direct attempts never reach the proxy: the host side counts what it dropped.
+    const dropped = r.report.egress?.droppedPackets ?? {};
+    expect(dropped["direct attempt"], JSON.stringify(dropped)).toBeGreaterThan(0);
+    expect(
+      dropped["direct attempt: link-local or metadata"],
+      JSON.stringify(dropped),
+    ).toBeGreaterThan(0);
+    expect(dropped["direct attempt: ICMP"], JSON.stringify(dropped)).toBeGreaterThan(0);
   });
 
   it("caps bandwidth both ways: a transfer never runs faster than the cap + 10 %", async () => {

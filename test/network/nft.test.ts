@@ -57,7 +57,10 @@ describe("nft rulesets (properties)", () => {
 
   it("has no other accept in the netns table", () => {
     expect(netns.split("\n").filter((l) => / accept$/.test(l))).toHaveLength(5);
-    expect(netns).not.toMatch(/icmp|ip6 |daddr 0\.0\.0\.0/);
+    // ICMP appears only in the account chain, which counts and never decides.
+    const deciding = netns.split("chain forward")[1] ?? "";
+    expect(deciding).not.toMatch(/icmp|ip6 |daddr 0\.0\.0\.0/);
+    expect(netns).toContain("type filter hook prerouting priority raw; policy accept;");
   });
 
   it("drops the metadata range and IPv6 explicitly, with counters", () => {

@@ -42,6 +42,15 @@ describe("suggestPolicy", () => {
     expect(s.destinations).toBe(5);
   });
 
+  it("reads a sandbox report's egress decisions as well as a log of decision lines", () => {
+    const decisions = LOG.split("\n").filter((l) => l.startsWith('{"time'));
+    const report = JSON.stringify({
+      id: "sbx-1",
+      egress: { decisions: decisions.map((d) => JSON.parse(d)) },
+    });
+    expect(suggestPolicy({ log: report }).yaml).toBe(suggestPolicy({ log: LOG }).yaml);
+  });
+
   it("leaves out what the extended presets already allow", () => {
     const s = suggestPolicy({
       log: LOG,

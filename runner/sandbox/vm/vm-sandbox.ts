@@ -312,6 +312,7 @@ export function createVmSandbox(options: VmSandboxOptions): Sandbox {
     );
     clearTimeout(timer);
     channel.close();
+    const droppedPackets = egress ? await egress.dropped() : undefined;
     await egress?.close();
 
     emit({ type: "phase", phase: "collect" });
@@ -375,6 +376,7 @@ export function createVmSandbox(options: VmSandboxOptions): Sandbox {
               allowed: egress.decisions().filter((d) => d.verdict === "allow").length,
               denied: egress.decisions().filter((d) => d.verdict === "deny").length,
               decisions: egress.decisions(),
+              ...(droppedPackets ? { droppedPackets } : {}),
             },
           }
         : {}),
