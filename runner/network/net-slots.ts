@@ -4,7 +4,7 @@
  * (sandbox/vm/jail.ts `allocateUid`): the lock is recorded in the sandbox's journal before it is
  * created, so removal and `sandboxed gc` free the slot with the ordinary file remover.
  */
-import { closeSync, mkdirSync, openSync, readdirSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readdirSync, writeSync } from "node:fs";
 import path from "node:path";
 import { SandboxedError } from "../errors/index.js";
 import { NET_SLOTS } from "./address-plan.js";
@@ -16,6 +16,8 @@ export function netSlotDir(stateDir: string): string {
 export function allocateNetSlot(
   stateDir: string,
   record: (slot: number, lock: string) => void,
+  /** Written into the lock, so removal can tell its own lock from a race winner's. */
+  owner = "",
 ): number {
   const dir = netSlotDir(stateDir);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -26,7 +28,9 @@ export function allocateNetSlot(
     record(slot, lock);
     try {
       // O_EXCL: two runners racing for the same slot, one wins; the loser tries the next.
-      closeSync(openSync(lock, "wx", 0o600));
+      const fd = openSync(lock, "wx", 0o600);
+      writeSync(fd, owner);
+      closeSync(fd);
       return slot;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;

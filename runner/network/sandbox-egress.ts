@@ -22,7 +22,9 @@ export const DNS_PORT = 53;
 export interface SandboxEgressOptions {
   readonly id: string;
   readonly stateDir: string;
-  readonly journal: NetworkJournal & { record(r: { kind: "file"; path: string }): void };
+  readonly journal: NetworkJournal & {
+    record(r: { kind: "lock"; path: string; owner: string }): void;
+  };
   readonly network: ResolvedPolicy["network"];
   /** Owner of the tap: the sandbox's QEMU uid. */
   readonly tapOwnerUid: number;
@@ -73,8 +75,10 @@ export async function startSandboxEgress(options: SandboxEgressOptions): Promise
     decisions.push(log);
     options.onDecision?.(log);
   };
-  const slot = allocateNetSlot(options.stateDir, (_slot, lock) =>
-    options.journal.record({ kind: "file", path: lock }),
+  const slot = allocateNetSlot(
+    options.stateDir,
+    (_slot, lock) => options.journal.record({ kind: "lock", path: lock, owner: options.id }),
+    options.id,
   );
   const net = await createSandboxNetwork({
     id: options.id,

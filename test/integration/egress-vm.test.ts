@@ -27,37 +27,24 @@ interface Run {
   report: SandboxReport;
 }
 
-/** `sandboxed sandbox exec` inside the host namespace, as a user would run it. */
-async function sandboxRun(policyYaml: string, script: string): Promise<Run> {
+/** A policy file, and the nsenter argv of `sandboxed sandbox exec` under it in the host namespace. */
+function execArgs(policyYaml: string, extra: readonly string[]): { dir: string; args: string[] } {
   const dir = mkdtempSync(path.join(tmpdir(), "sbx-egress-"));
   writeFileSync(
     path.join(dir, "policy.yml"),
     `apiVersion: sandboxed/v1\nkind: Policy\n${policyYaml}`,
   );
   const bin = path.join(packageRoot(), "bin", "sandboxed.js");
-  const args = [
-    `--net=/run/netns/${HOST_NS}`,
-    "--",
-    process.execPath,
-    bin,
-    "sandbox",
-    "exec",
-    "--accel",
-    "tcg",
-    "--template",
-    "minimal",
-  ];
-  args.push(
-    "--state-dir",
-    TEST_STATE_DIR,
-    "--dns-server",
-    "8.8.8.8",
-    "--policy",
-    path.join(dir, "policy.yml"),
-    "--report",
-    path.join(dir, "report.json"),
-  );
-  args.push("--", "bash", "-c", script);
+  const args = [`--net=/run/netns/${HOST_NS}`, "--", process.execPath, bin, "sandbox", "exec"];
+  args.push("--accel", "tcg", "--template", "minimal", "--state-dir", TEST_STATE_DIR);
+  args.push("--dns-server", "8.8.8.8", "--policy", path.join(dir, "policy.yml"), ...extra);
+  return { dir, args };
+}
+
+/** `sandboxed sandbox exec` inside the host namespace, as a user would run it. */
+async function sandboxRun(policyYaml: string, script: string): Promise<Run> {
+  const { dir, args } = execArgs(policyYaml, []);
+  args.push("--report", path.join(dir, "report.json"), "--", "bash", "-c", script);
   let code = 0;
   let stdout: string;
   let stderr: string;
@@ -230,28 +217,11 @@ curl -fsS -m 20 http://other.test/ -o /dev/null -w "b %{http_code}
   });
 
   it("one sandbox cannot reach another: not its guest, not its proxy", async () => {
-    const bin = path.join(packageRoot(), "bin", "sandboxed.js");
-    const dir = mkdtempSync(path.join(tmpdir(), "sbx-neighbour-"));
-    writeFileSync(path.join(dir, "policy.yml"), `apiVersion: sandboxed/v1\nkind: Policy\n${ALLOW}`);
+    const { args } = execArgs(ALLOW, []);
     const a = spawn(
       "nsenter",
       [
-        `--net=/run/netns/${HOST_NS}`,
-        "--",
-        process.execPath,
-        bin,
-        "sandbox",
-        "exec",
-        "--accel",
-        "tcg",
-        "--template",
-        "minimal",
-        "--state-dir",
-        TEST_STATE_DIR,
-        "--dns-server",
-        "8.8.8.8",
-        "--policy",
-        path.join(dir, "policy.yml"),
+        ...args,
         "--",
         "bash",
         "-c",

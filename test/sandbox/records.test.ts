@@ -46,7 +46,9 @@ describe("records", () => {
     const marked = spawn("sh", ["-c", "sleep 600", "sbx-rec-1-marker"]);
     writeFileSync(pidfile, String(marked.pid));
     expect(await removeAll(journal)).toEqual([]);
-    expect(alive(marked.pid!)).toBe(false);
+    // Our own child: killed, it stays a zombie until Node reaps it, so wait for its exit.
+    if (marked.signalCode === null) await new Promise((r) => marked.once("exit", r));
+    expect(marked.signalCode).toBe("SIGKILL");
     expect(existsSync(file)).toBe(false);
     expect(existsSync(journal.dir)).toBe(false);
   });
@@ -61,6 +63,20 @@ describe("records", () => {
     await removeAll(journal);
     expect(alive(stranger.pid!)).toBe(true);
     stranger.kill();
+  });
+
+  it("removes a lock only while it still names this sandbox (a lost race leaves the winner's)", async () => {
+    const state = stateDir();
+    const journal = createJournal(state, "sbx-rec-lock");
+    const mine = path.join(state, "mine.lock");
+    const theirs = path.join(state, "theirs.lock");
+    journal.record({ kind: "lock", path: mine, owner: "sbx-rec-lock" });
+    writeFileSync(mine, "sbx-rec-lock");
+    journal.record({ kind: "lock", path: theirs, owner: "sbx-rec-lock" });
+    writeFileSync(theirs, "sbx-other");
+    expect(await removeAll(journal)).toEqual([]);
+    expect(existsSync(mine)).toBe(false);
+    expect(existsSync(theirs)).toBe(true);
   });
 
   it("ignores a torn last line left by a crash mid-write", () => {

@@ -8,7 +8,7 @@
  * Order matters: cgroup before the uid drop (joining needs root), mounts before the drop (mount
  * needs CAP_SYS_ADMIN), and QEMU last, by exec, so the recorded pid is QEMU's own.
  */
-import { closeSync, mkdirSync, openSync, readdirSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readdirSync, writeSync } from "node:fs";
 import path from "node:path";
 
 export interface JailSpec {
@@ -74,7 +74,15 @@ export function jailCommand(spec: JailSpec): { file: string; args: string[] } {
 export const UID_BASE = 1_900_000_000;
 export const UID_SLOTS = 4096;
 
-export function allocateUid(stateDir: string, record: (uid: number, lock: string) => void): number {
+/**
+ * Take the first free uid. The lock file holds the owner's sandbox id, and the record names that
+ * owner, so a sandbox that lost a race for a lock never removes the winner's.
+ */
+export function allocateUid(
+  stateDir: string,
+  owner: string,
+  record: (uid: number, lock: string) => void,
+): number {
   const dir = path.join(stateDir, "uids");
   mkdirSync(dir, { recursive: true });
   const used = new Set(readdirSync(dir));
@@ -84,7 +92,9 @@ export function allocateUid(stateDir: string, record: (uid: number, lock: string
     const lock = path.join(dir, String(uid));
     record(uid, lock);
     try {
-      closeSync(openSync(lock, "wx", 0o600));
+      const fd = openSync(lock, "wx", 0o600);
+      writeSync(fd, owner);
+      closeSync(fd);
       return uid;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;

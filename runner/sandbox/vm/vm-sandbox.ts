@@ -82,7 +82,9 @@ export function createVmSandbox(options: VmSandboxOptions): Sandbox {
       ({ memory: r.memoryBytes, disk: r.diskBytes, timeout: r.timeoutSeconds, pids: r.pids })[kind];
     emit({ type: "phase", phase: "create" });
 
-    const uid = allocateUid(stateDir, (u, lock) => journal.record({ kind: "uid", uid: u, lock }));
+    const uid = allocateUid(stateDir, id, (_uid, lock) =>
+      journal.record({ kind: "lock", path: lock, owner: id }),
+    );
     const owner = { uid, gid: uid };
     // The folder stays root's: QEMU may use the files it is given, not delete the journal.
     chmodSync(dir, 0o711);
