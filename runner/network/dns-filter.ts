@@ -9,7 +9,7 @@ import dgram from "node:dgram";
 import net from "node:net";
 import ipaddr from "ipaddr.js";
 import { decideAddress, decideEgress } from "../policy/index.js";
-import type { EgressReason, NetworkPolicy } from "../policy/index.js";
+import type { EgressReason } from "../policy/index.js";
 import {
   encodeReply,
   parseQuery,
@@ -21,7 +21,7 @@ import {
 } from "./dns-wire.js";
 import type { QueryProblem } from "./dns-wire.js";
 import { listenError } from "./proxy-decision.js";
-import type { EgressDecisionLog, Endpoint, Resolver } from "./types.js";
+import type { EgressDecisionLog, EgressListenerOptions } from "./types.js";
 
 export type DnsReason =
   | EgressReason
@@ -30,15 +30,8 @@ export type DnsReason =
   | "qtype-refused"
   | "resolve-failed";
 
-export interface DnsFilterOptions {
-  /** UDP and TCP both listen here; port 0 picks one free on both. */
-  readonly listen: Endpoint;
-  readonly network: NetworkPolicy;
-  readonly jobId: string;
-  /** Looks up A and AAAA for an allowed name; the filter keeps the family asked for. */
-  readonly resolver: Resolver;
-  readonly onDecision: (log: EgressDecisionLog) => void;
-  readonly now?: () => Date;
+/** UDP and TCP both listen on `listen`; the resolver looks up A and AAAA for allowed names. */
+export interface DnsFilterOptions extends EgressListenerOptions {
   /** TTL of answers; default 30 s. */
   readonly ttlSeconds?: number;
   /** Default 3 s; a slower resolver gets SERVFAIL. */

@@ -9,3 +9,4 @@ export { createDnsFilter } from "./dns-filter.js";
 export type { DnsFilter, DnsFilterOptions, DnsReason } from "./dns-filter.js";
 export { startSandboxEgress, systemResolver, PROXY_PORT, DNS_PORT } from "./sandbox-egress.js";
 export type { SandboxEgress, SandboxEgressOptions } from "./sandbox-egress.js";
+export type { EgressListenerOptions } from "./types.js";

@@ -9,7 +9,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { decideEgress, normalizeHost } from "../policy/index.js";
-import type { EgressVerdict, NetworkPolicy } from "../policy/index.js";
+import type { EgressVerdict } from "../policy/index.js";
 import {
   forwardHeaders,
   headerValues,
@@ -30,18 +30,11 @@ import {
 import type { Decision, ProxyReason, ProxyState } from "./proxy-decision.js";
 import { readClientHello } from "./proxy-hello.js";
 import type { HelloParse } from "./tls-hello.js";
-import type { EgressDecisionLog, Endpoint, Resolver } from "./types.js";
+import type { EgressListenerOptions } from "./types.js";
 
 export type { ProxyReason } from "./proxy-decision.js";
 
-export interface EgressProxyOptions {
-  /** Where to listen; port 0 picks a free port. */
-  readonly listen: Endpoint;
-  readonly network: NetworkPolicy;
-  readonly jobId: string;
-  readonly resolver: Resolver;
-  readonly onDecision: (log: EgressDecisionLog) => void;
-  readonly now?: () => Date;
+export interface EgressProxyOptions extends EgressListenerOptions {
   /** Dialling an allowed destination; default 10 s. */
   readonly connectTimeoutMs?: number;
   /** Request headers, and the ClientHello after CONNECT, must arrive within this; default 10 s. */

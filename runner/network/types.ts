@@ -6,6 +6,8 @@
  *  - sandbox network (netns.ts, nft.ts, tc.ts): per-sandbox netns, tap/veth, nftables, tc
  */
 
+import type { ResolvedPolicy } from "../policy/index.js";
+
 /** One canonical JSON line per egress decision (STYLE H16), written to the job's logs. */
 export interface EgressDecisionLog {
   readonly time: string;
@@ -35,3 +37,14 @@ export interface Endpoint {
 
 /** Resolves a name to addresses; injected so tests and the netns topology choose the resolver. */
 export type Resolver = (name: string) => Promise<readonly string[]>;
+
+/** What the egress proxy and the DNS filter both take: where to listen and what to enforce. */
+export interface EgressListenerOptions {
+  /** Where to listen; port 0 picks a free port. */
+  readonly listen: Endpoint;
+  readonly network: ResolvedPolicy["network"];
+  readonly jobId: string;
+  readonly resolver: Resolver;
+  readonly onDecision: (log: EgressDecisionLog) => void;
+  readonly now?: () => Date;
+}

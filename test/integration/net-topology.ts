@@ -15,11 +15,11 @@
  *   a leak would arrive.
  * Link addresses come from 198.18.0.0/15 (RFC 2544 benchmarking), routed only in these namespaces.
  */
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { closeSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
+import { makeCert } from "../network/fixtures.js";
 import type { ResultPromise } from "execa";
 
 export const HOST_NS = "sbxt-host";
@@ -160,11 +160,11 @@ export async function buildTopology(): Promise<Topology> {
   await takeLock();
   await teardownTopology(); // a previous run killed mid-way
   const servers: Server[] = [];
-  const certdir = mkdtempSync(path.join(tmpdir(), "sbxt-cert-"));
+  let certdir: string | undefined;
   const teardown = async (): Promise<void> => {
     for (const s of servers) await s.stop();
     await teardownTopology();
-    rmSync(certdir, { recursive: true, force: true });
+    if (certdir) rmSync(certdir, { recursive: true, force: true });
     rmSync(LOCK, { force: true });
   };
   try {
@@ -215,24 +215,10 @@ export async function buildTopology(): Promise<Topology> {
       await execa("ip", ["-n", INTERNET_NS, "route", "add", range, "via", HOST_LINK.host]);
     }
 
-    await execa("openssl", [
-      "req",
-      "-x509",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-days",
-      "1",
-      "-subj",
-      "/CN=allowed.test",
-      "-addext",
-      "subjectAltName=DNS:allowed.test",
-      "-keyout",
-      path.join(certdir, "key.pem"),
-      "-out",
-      path.join(certdir, "cert.pem"),
-    ]);
-    servers.push(await startServer(INTERNET_NS, ["internet", certdir]));
+    const cert = await makeCert();
+
+    certdir = cert.dir;
+    servers.push(await startServer(INTERNET_NS, ["internet", cert.dir]));
     return { hostNs: HOST_NS, internetNs: INTERNET_NS, teardown };
   } catch (error) {
     await teardown();
