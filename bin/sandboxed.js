@@ -1,5 +1,8 @@
 #!/usr/bin/env node
 // Entry point: the compiled CLI lives in build/ (npm run build).
-import { main } from "../build/runner/cli/main.js";
+import { register } from "node:module";
+
+register("./json-import-hooks.js", import.meta.url);
+const { main } = await import("../build/runner/cli/main.js");
 
 process.exitCode = await main(process.argv.slice(2));
