@@ -9,5 +9,9 @@ export default defineConfig({
     // Integration tests boot real guests; a slow TCG boot is not a failure.
     testTimeout: 300_000,
     hookTimeout: 120_000,
+    // @actions/workflow-parser imports its JSON schemas without an import attribute, which Node
+    // refuses (research G10); inlined, vite transforms those imports itself. The CLI uses
+    // bin/json-import-hooks.js for the same reason.
+    server: { deps: { inline: ["@actions/workflow-parser"] } },
   },
 });

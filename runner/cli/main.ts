@@ -18,6 +18,7 @@ import { FORMATS, renderGithub, renderJson, renderSarif, renderText } from "./li
 import type { Format } from "./lint-report.js";
 import { DEFAULT_POLICY_PATH, loadOptions, packageRoot } from "./policy-files.js";
 import { renderError } from "./render-error.js";
+import { registerRunCommand } from "./run-command.js";
 import { registerSandboxCommands } from "./sandbox-commands.js";
 import { showJson, showYaml } from "./show-policy.js";
 
@@ -175,6 +176,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       io.stdout(`${JSON.stringify(policyJsonSchema(), null, 2)}\n`);
     });
 
+  registerRunCommand(program, io, setExit);
   registerSandboxCommands(program, io, setExit);
   return program;
 }

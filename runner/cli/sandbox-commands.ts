@@ -25,7 +25,7 @@ export function stateDirOf(io: Io, flag?: string): string {
   return path.resolve(io.cwd, flag ?? io.env.SANDBOXED_STATE_DIR ?? DEFAULT_STATE_DIR);
 }
 
-function requireRoot(what: string): void {
+export function requireRoot(what: string): void {
   if (process.getuid?.() !== 0) {
     throw new SandboxedError(
       "SBX_CLI_NOT_ROOT",
@@ -71,7 +71,7 @@ export async function ensureTemplate(
 }
 
 /** Names resolved through one upstream server, A and AAAA, instead of the host's resolver. */
-function upstreamResolver(server: string): Resolver {
+export function upstreamResolver(server: string): Resolver {
   const dns = new DnsResolver({ timeout: 3000, tries: 2 });
   dns.setServers([server]);
   return async (name) => {
@@ -85,11 +85,11 @@ function upstreamResolver(server: string): Resolver {
   };
 }
 
-function newId(): string {
+export function newId(): string {
   return `sbx-${randomBytes(5).toString("hex")}`;
 }
 
-async function chooseAccel(
+export async function chooseAccel(
   io: Io,
   stateDir: string,
   requested: "auto" | Accel,

@@ -21,13 +21,16 @@ import {
   chownSync,
 } from "node:fs";
 import path from "node:path";
+import type { Readable } from "node:stream";
 import {
   AGENT_PORT_NAME,
+  hostMessageSchema,
   jobConfigSchema,
   OUTPUT_CHUNK_CHARS,
   PROTOCOL_VERSION,
 } from "./protocol.js";
-import type { AgentMessage, JobConfig } from "./protocol.js";
+import type { AgentMessage, HostMessage, JobConfig } from "./protocol.js";
+import { proxyEnv, setupNetwork } from "./agent-network.js";
 
 const AGENT_VERSION = "0.1.0";
 const SANDBOX_MNT = "/sandbox";
@@ -120,59 +123,6 @@ function setup(config: JobConfig): void {
   writeFileSync(path.join(JOB_CGROUP, "pids.max"), String(config.limits.pids));
 }
 
-/**
- * The guest's one interface, resolver and proxy, and the in-guest nftables baseline: only the
- * proxy and the DNS filter are reachable. This is defence in depth: guest root can flush it, and
- * the host-side namespace enforces the same thing where the guest cannot reach (issue 4).
- */
-function setupNetwork(net: NonNullable<JobConfig["network"]>): void {
-  sh("modprobe", ["-q", "virtio_net"]);
-  let iface = "";
-  for (let attempt = 0; attempt < 250 && !iface; attempt++) {
-    for (const name of readdirSync("/sys/class/net")) {
-      try {
-        if (readFileSync(`/sys/class/net/${name}/address`, "utf8").trim() === net.mac) iface = name;
-      } catch {
-        // not ready
-      }
-    }
-    if (!iface) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
-  }
-  if (!iface) throw new Error(`no network interface with MAC ${net.mac}`);
-  sh("sysctl", ["-q", "-w", "net.ipv6.conf.all.disable_ipv6=1"]);
-  sh("ip", ["addr", "add", `${net.address}/${net.prefix}`, "dev", iface]);
-  sh("ip", ["link", "set", iface, "up"]);
-  sh("ip", ["route", "add", "default", "via", net.gateway]);
-  writeFileSync("/etc/resolv.conf", `nameserver ${net.dns}\noptions timeout:2 attempts:2\n`);
-  const rules = [
-    "table inet sandboxed {",
-    "  chain output {",
-    "    type filter hook output priority 0; policy drop;",
-    '    oif "lo" accept',
-    "    ct state established,related accept",
-    `    ip daddr ${net.proxy.host} tcp dport ${net.proxy.port} accept`,
-    `    ip daddr ${net.dns} udp dport 53 accept`,
-    `    ip daddr ${net.dns} tcp dport 53 accept`,
-    "  }",
-    "}",
-  ].join("\n");
-  execFileSync("nft", ["-f", "-"], { input: rules, stdio: ["pipe", "ignore", "inherit"] });
-}
-
-function proxyEnv(net: JobConfig["network"]): Record<string, string> {
-  if (!net) return {};
-  const url = `http://${net.proxy.host}:${net.proxy.port}`;
-  const noProxy = "localhost,127.0.0.1,::1";
-  return {
-    HTTP_PROXY: url,
-    HTTPS_PROXY: url,
-    http_proxy: url,
-    https_proxy: url,
-    NO_PROXY: noProxy,
-    no_proxy: noProxy,
-  };
-}
-
 interface Watch {
   breach: AgentMessage | undefined;
   peakPids: number;
@@ -238,9 +188,28 @@ function check(config: JobConfig, watch: Watch, kill: () => void): void {
   }
 }
 
-function runStep(config: JobConfig, index: number, watch: Watch): Promise<number | null> {
-  const step = config.steps[index]!;
-  send({ t: "step-start", i: index, name: step.name });
+interface Command {
+  readonly i: number;
+  readonly name: string;
+  readonly argv: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+  readonly cwd: string;
+  readonly stdin?: string | undefined;
+}
+
+/**
+ * Run one command as the job user in the job cgroup. `keepBackground`: a workflow step may leave
+ * a server running for the next step (as on GitHub); the step ends when its process exits, and
+ * the guest's power-off ends the rest. Config steps end everything they started.
+ */
+function runCommand(
+  config: JobConfig,
+  cmd: Command,
+  watch: Watch,
+  keepBackground: boolean,
+  running: Map<number, () => void>,
+): Promise<number | null> {
+  send({ t: "step-start", i: cmd.i, name: cmd.name });
   const started = Date.now();
   const home = `/home/${config.user.name}`;
   const env = {
@@ -251,47 +220,129 @@ function runStep(config: JobConfig, index: number, watch: Watch): Promise<number
     LANG: "C.UTF-8",
     ...proxyEnv(config.network),
     ...config.env,
-    ...step.env,
+    ...cmd.env,
   };
-  const cwd = path.resolve(SANDBOX_MNT, "work", step.workingDirectory);
+  const cwd = path.resolve(SANDBOX_MNT, "work", cmd.cwd);
   // Join the job cgroup first, then drop to the job user: nothing runs as the job outside it.
   const wrapper =
     `echo $$ > ${JOB_CGROUP}/cgroup.procs && exec setpriv --reuid=${config.user.uid} ` +
     `--regid=${config.user.gid} --init-groups ${config.sudo ? "" : "--no-new-privs "}-- "$@"`;
   return new Promise((resolve) => {
-    const child = spawn("/bin/sh", ["-c", wrapper, "sh", ...step.argv], {
-      cwd: existsSync(cwd) ? cwd : path.join(SANDBOX_MNT, "work"),
+    let finished = false;
+    const finish = (code: number | null, signal: string | null): void => {
+      if (finished) return;
+      finished = true;
+      clearInterval(timer);
+      running.delete(cmd.i);
+      send({ t: "step-end", i: cmd.i, code, signal, ms: Date.now() - started });
+      resolve(code);
+    };
+    const timer = setInterval(() => check(config, watch, killJob), POLL_MS);
+    if (!existsSync(cwd)) {
+      send({ t: "out", i: cmd.i, s: "e", d: `working directory not found: ${cwd}\n` });
+      finish(1, null);
+      return;
+    }
+    const child = spawn("/bin/sh", ["-c", wrapper, "sh", ...cmd.argv], {
+      cwd,
       env,
-      stdio: ["ignore", "pipe", "pipe"],
+      stdio: [cmd.stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+      // Its own process group: a kill (step timeout) ends this step's processes, not a server an
+      // earlier step left running.
+      detached: true,
     });
+    running.set(cmd.i, () => {
+      try {
+        if (child.pid) process.kill(-child.pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    });
+    if (cmd.stdin !== undefined) child.stdin?.end(cmd.stdin);
+    child.stdin?.on("error", () => undefined);
     const forward = (s: "o" | "e") => (chunk: Buffer) => {
       const text = chunk.toString("utf8");
       for (let i = 0; i < text.length; i += OUTPUT_CHUNK_CHARS) {
-        send({ t: "out", i: index, s, d: text.slice(i, i + OUTPUT_CHUNK_CHARS) });
+        send({ t: "out", i: cmd.i, s, d: text.slice(i, i + OUTPUT_CHUNK_CHARS) });
       }
     };
-    child.stdout.on("data", forward("o"));
-    child.stderr.on("data", forward("e"));
-    const timer = setInterval(() => check(config, watch, killJob), POLL_MS);
+    const { stdout, stderr } = child as unknown as { stdout: Readable; stderr: Readable };
+    stdout.on("data", forward("o"));
+    stderr.on("data", forward("e"));
     child.on("error", (error) => {
-      send({ t: "out", i: index, s: "e", d: `cannot start ${step.argv[0]}: ${error.message}\n` });
+      send({ t: "out", i: cmd.i, s: "e", d: `cannot start ${cmd.argv[0]}: ${error.message}\n` });
     });
-    child.on("exit", () => {
+    child.on("exit", (code, signal) => {
       check(config, watch, killJob);
-      // Background processes the step left behind end with it (they would hold its pipes open).
-      killJob();
+      if (!keepBackground) {
+        // Background processes the step left behind end with it (they would hold its pipes open).
+        killJob();
+        return;
+      }
+      // A background process may hold the pipes open: give the output a moment, then move on.
+      setTimeout(() => {
+        stdout.destroy();
+        stderr.destroy();
+        finish(code, signal);
+      }, 300);
     });
-    child.on("close", (code, signal) => {
-      clearInterval(timer);
-      send({ t: "step-end", i: index, code, signal, ms: Date.now() - started });
-      resolve(code);
-    });
+    child.on("close", (code, signal) => finish(code, signal));
   });
 }
 
-async function main(): Promise<void> {
+function parseJson(line: string): unknown {
   try {
-    portFd = openSync(findPort(), "w");
+    return JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Interactive mode: run the host's exec commands one at a time until it says `end`. */
+async function serveHost(config: JobConfig, watch: Watch): Promise<void> {
+  const running = new Map<number, () => void>();
+  const queue: HostMessage[] = [];
+  let wake: (() => void) | undefined;
+  let buffer = "";
+  // A blocking read of the port in Node's thread pool would keep process.exit from returning
+  // (libuv joins the pool at exit), so a `cat` child reads the port and we read its pipe.
+  const reader = spawn("cat", [], { stdio: [portFd, "pipe", "ignore"] });
+  const fromHost = reader.stdout as Readable;
+  fromHost.setEncoding("utf8");
+  fromHost.on("data", (chunk: string) => {
+    buffer += String(chunk);
+    let nl: number;
+    while ((nl = buffer.indexOf("\n")) >= 0) {
+      const line = buffer.slice(0, nl);
+      buffer = buffer.slice(nl + 1);
+      const parsed = hostMessageSchema.safeParse(parseJson(line));
+      if (!parsed.success) continue;
+      // A kill must reach the running command now, not after it.
+      if (parsed.data.t === "kill") running.get(parsed.data.i)?.();
+      else queue.push(parsed.data);
+      wake?.();
+    }
+  });
+  for (;;) {
+    const next = queue.shift();
+    if (!next) {
+      await new Promise<void>((resolve) => (wake = resolve));
+      continue;
+    }
+    if (next.t === "end") {
+      reader.kill("SIGKILL");
+      return;
+    }
+    if (next.t === "exec") await runCommand(config, next, watch, true, running);
+  }
+}
+
+async function main(): Promise<void> {
+  let portPath = "";
+  try {
+    portPath = findPort();
+    // One open only: a virtio console port refuses a second (EBUSY). Read and write share it.
+    portFd = openSync(portPath, "r+");
   } catch (error) {
     process.stderr.write(`sandboxed-agent: ${(error as Error).message}\n`);
   }
@@ -310,10 +361,19 @@ async function main(): Promise<void> {
   setup(config);
   send({ t: "ready", uptimeMs: uptimeMs() });
   const watch: Watch = { breach: undefined, peakPids: 0, peakDisk: 0 };
-  for (let i = 0; i < config.steps.length; i++) {
-    const code = await runStep(config, i, watch);
+  const none = new Map<number, () => void>();
+  for (const [i, step] of config.steps.entries()) {
+    const command = {
+      i,
+      name: step.name,
+      argv: step.argv,
+      env: step.env,
+      cwd: step.workingDirectory,
+    };
+    const code = await runCommand(config, command, watch, false, none);
     if (watch.breach || (config.stopOnFailure && code !== 0)) break;
   }
+  if (config.interactive && !watch.breach && portPath) await serveHost(config, watch);
   send({
     t: "peaks",
     memoryBytes: readNumber(path.join(JOB_CGROUP, "memory.peak")),
@@ -321,6 +381,8 @@ async function main(): Promise<void> {
     diskBytes: watch.peakDisk,
   });
   send({ t: "done" });
+  // The port's read stream would keep the event loop alive; init powers off when we exit.
+  process.exit(0);
 }
 
 main().catch((error: unknown) => {

@@ -42,6 +42,11 @@ export const jobConfigSchema = z.strictObject({
     .optional(),
   env: z.record(z.string(), z.string()),
   stopOnFailure: z.boolean(),
+  /**
+   * After `steps`, wait for `exec` commands from the host on the agent port until `end`: the
+   * workflow engine decides each step from the results of the one before.
+   */
+  interactive: z.boolean().optional(),
   steps: z.array(
     z.strictObject({
       name: z.string(),
@@ -95,6 +100,29 @@ export const agentMessageSchema = z.discriminatedUnion("t", [
   z.strictObject({ t: z.literal("done") }),
 ]);
 export type AgentMessage = z.infer<typeof agentMessageSchema>;
+
+/**
+ * Host to guest, on the same port, in interactive mode. Each `exec` is answered with
+ * step-start, out and step-end messages carrying its `i`; one runs at a time.
+ */
+export const hostMessageSchema = z.discriminatedUnion("t", [
+  z.strictObject({
+    t: z.literal("exec"),
+    i: z.number().int().nonnegative(),
+    name: z.string(),
+    argv: z.array(z.string()).min(1),
+    env: z.record(z.string(), z.string()),
+    /** Absolute, or relative to the workspace's work folder. */
+    cwd: z.string(),
+    /** Written to the command's standard input, then closed. */
+    stdin: z.string().optional(),
+  }),
+  /** Kill what exec `i` started (a step's timeout, or the run was cancelled). */
+  z.strictObject({ t: z.literal("kill"), i: z.number().int().nonnegative() }),
+  /** No more commands: report peaks, say done, power off. */
+  z.strictObject({ t: z.literal("end") }),
+]);
+export type HostMessage = z.infer<typeof hostMessageSchema>;
 
 export type ParsedLine = { ok: true; message: AgentMessage } | { ok: false; reason: string };
 

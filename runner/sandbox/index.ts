@@ -5,6 +5,10 @@
 export type {
   Breach,
   BreachKind,
+  ExecRequest,
+  ExecResult,
+  JobControl,
+  JobDriver,
   JobSpec,
   JobStep,
   Outcome,

@@ -20,9 +20,50 @@ export interface JobSpec {
     readonly content: Uint8Array;
     readonly mode?: number;
   }[];
+  /** Host folders copied into the workspace before the first step (the repository's tree). */
+  readonly directories?: readonly {
+    readonly source: string;
+    readonly path: string;
+    /** Copy only these entries (relative to source, folders listed before their files). */
+    readonly only?: readonly string[];
+  }[];
   /** Stop at the first failing step (default true). */
   readonly stopOnFailure?: boolean;
+  /**
+   * Drive the job step by step once the sandbox is ready (the workflow engine): each exec runs
+   * as the job user, its output goes only to the caller (which masks secrets before anything is
+   * shown), and the driver's verdict is the job's outcome unless a cap was breached first.
+   */
+  readonly drive?: JobDriver;
 }
+
+export interface ExecRequest {
+  readonly name: string;
+  readonly argv: readonly string[];
+  readonly env?: Readonly<Record<string, string>>;
+  /** Absolute, or relative to the workspace. */
+  readonly workingDirectory?: string;
+  /** Text written to standard input, then closed. */
+  readonly stdin?: string;
+  /** Kill the command's processes after this long (a step's timeout-minutes). */
+  readonly timeoutMs?: number;
+}
+
+export interface ExecResult {
+  readonly exitCode: number | null;
+  readonly signal: string | null;
+  readonly durationMs: number;
+  readonly timedOut: boolean;
+}
+
+export interface JobControl {
+  exec(
+    request: ExecRequest,
+    onOutput?: (stream: "stdout" | "stderr", text: string) => void,
+  ): Promise<ExecResult>;
+}
+
+export type JobDriver = (control: JobControl) => Promise<"success" | "failure">;
 
 export type BreachKind = "memory" | "disk" | "timeout" | "pids";
 
@@ -84,7 +125,12 @@ export interface SandboxReport {
 
 /** Events streamed while a job runs. */
 export type SandboxEvent =
-  | { readonly type: "phase"; readonly phase: "create" | "boot" | "ready" | "collect" | "destroy" }
+  | {
+      readonly type: "phase";
+      readonly phase: "create" | "boot" | "ready" | "collect" | "destroy";
+      /** Why a phase repeats (a boot that stalled is retried once on fresh disks). */
+      readonly detail?: string;
+    }
   | { readonly type: "step-start"; readonly index: number; readonly name: string }
   | {
       readonly type: "output";

@@ -1,10 +1,19 @@
 // One contract every sandbox backend must meet (STYLE H13): the VM backend runs it now, the
 // container backend (issue 7) runs the same rows. Every cap has an under- and an over-the-limit
 // case; the over case asserts the distinct reason and exit status, and that the host is unharmed.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import type { ResolvedPolicy } from "../../runner/policy/index.js";
 import { EXIT_STATUS } from "../../runner/sandbox/index.js";
-import type { JobSpec, Sandbox, SandboxEvent, SandboxReport } from "../../runner/sandbox/index.js";
+import type {
+  ExecResult,
+  JobSpec,
+  Sandbox,
+  SandboxEvent,
+  SandboxReport,
+} from "../../runner/sandbox/index.js";
 import { hostMemAvailable, hostProcessCount, policy } from "./helpers.js";
 
 export type SandboxFactory = (
@@ -148,6 +157,68 @@ export function defineSandboxContract(backend: string, factory: () => SandboxFac
         expect(r.report).toMatchObject({ outcome: "limit", exitStatus: EXIT_STATUS.pids });
         expect(hostProcessCount()).toBeLessThan(before + 10);
       });
+    });
+
+    it("drives a job step by step: output only to the driver, a background server outlives its step, a step timeout kills only that step", async () => {
+      const repo = mkdtempSync(path.join(tmpdir(), "sbx-contract-repo-"));
+      writeFileSync(path.join(repo, "hello.txt"), "from the host\n");
+      const events: SandboxEvent[] = [];
+      const outputs: string[] = [];
+      const results: ExecResult[] = [];
+      const box = factory()(policy({ memory: "512MiB", disk: "256MiB", timeout: "3m" }), (e) =>
+        events.push(e),
+      );
+      try {
+        const report = await box.run({
+          steps: [],
+          directories: [{ source: repo, path: "repo" }],
+          drive: async (control) => {
+            const run = async (name: string, script: string, timeoutMs?: number) => {
+              let out = "";
+              const r = await control.exec(
+                {
+                  name,
+                  argv: ["bash", "-e", "-c", script],
+                  workingDirectory: "repo",
+                  env: { STEP: name },
+                  ...(timeoutMs ? { timeoutMs } : {}),
+                },
+                (_s, text) => (out += text),
+              );
+              results.push(r);
+              outputs.push(out);
+              return r;
+            };
+            await run("read", 'cat hello.txt; id -un; echo "step=$STEP"; test -O hello.txt');
+            await run("serve", "(sleep 300 > /dev/null 2>&1 &) ; echo started");
+            await run("hang", "sleep 200", 3000);
+            await run("after", "pgrep -c -u $(id -u) -x sleep || true");
+            const written = await control.exec({
+              name: "stdin",
+              argv: ["sh", "-c", "cat > in.txt && wc -c < in.txt"],
+              workingDirectory: "repo",
+              stdin: "twelve bytes",
+            });
+            results.push(written);
+            return "success";
+          },
+        });
+        expect(report.outcome, report.error).toBe("success");
+      } finally {
+        await box.destroy();
+        rmSync(repo, { recursive: true, force: true });
+      }
+      expect(outputs[0]).toMatch(/from the host\n.+\nstep=read\n/);
+      expect(results[0]!.exitCode).toBe(0);
+      expect(results[1]!.exitCode).toBe(0);
+      // The hung step was killed at its own timeout...
+      expect(results[2]!.timedOut).toBe(true);
+      expect(results[2]!.exitCode).not.toBe(0);
+      // ...and the server the earlier step left running was not.
+      expect(Number(outputs[3]!.trim())).toBe(1);
+      expect(results[4]!.exitCode).toBe(0);
+      // Nothing an exec printed went to the event stream: only the driver sees it (to mask it).
+      expect(events.some((e) => e.type === "output")).toBe(false);
     });
 
     it("a second job sees nothing of the first", async () => {

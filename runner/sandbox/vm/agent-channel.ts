@@ -5,10 +5,12 @@
 import { chownSync } from "node:fs";
 import net from "node:net";
 import { MAX_LINE_BYTES, parseAgentLine } from "../../guest/index.js";
-import type { AgentMessage } from "../../guest/index.js";
+import type { AgentMessage, HostMessage } from "../../guest/index.js";
 
 export interface AgentChannel {
   readonly bad: () => number;
+  /** To the guest (interactive mode); false when QEMU is not connected. */
+  send(message: HostMessage): boolean;
   close(): void;
 }
 
@@ -49,6 +51,11 @@ export async function listenAgent(
   chownSync(socketPath, owner.uid, owner.gid);
   return {
     bad: () => badLines,
+    send(message) {
+      const line = `${JSON.stringify(message)}\n`;
+      for (const s of sockets) s.write(line);
+      return sockets.size > 0;
+    },
     close() {
       for (const s of sockets) s.destroy();
       server.close();

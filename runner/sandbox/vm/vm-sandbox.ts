@@ -8,17 +8,17 @@
  *  3. agent socket       host end of the virtio-serial port
  *  4. cgroup             cpu quota, memory = guest RAM + bounded overhead, pids
  *  5. QEMU               jailed (jail.ts), -sandbox seccomp, as the sandbox uid
- *  6. run                stream agent messages; host timer enforces the timeout
+ *  6. run                stream agent messages; a boot that stalls is retried once on fresh
+ *                        disks; the timeout runs from ready (vm-attempt.ts)
  *  7. collect            serial log, cgroup counters, report
  *  8. destroy            remove everything recorded, newest first (always reached)
  */
-import { spawn } from "node:child_process";
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { startSandboxEgress } from "../../network/index.js";
 import type { Resolver, SandboxEgress } from "../../network/index.js";
-import type { AgentMessage, JobConfig } from "../../guest/index.js";
+import type { JobConfig } from "../../guest/index.js";
 import { PROTOCOL_VERSION } from "../../guest/index.js";
 import {
   cgroupLayout,
@@ -28,20 +28,27 @@ import {
   EXIT_STATUS,
   removeAll,
 } from "../index.js";
-import type {
-  Breach,
-  JobSpec,
-  Sandbox,
-  SandboxOptions,
-  SandboxReport,
-  StepResult,
-} from "../index.js";
-import { listenAgent } from "./agent-channel.js";
+import type { Breach, JobSpec, Sandbox, SandboxOptions, SandboxReport } from "../index.js";
 import { breachMessage, vmmOverheadBytes } from "./breach.js";
+import { createJobState } from "./job-state.js";
 import { allocateUid, jailCommand } from "./jail.js";
 import { qemuArgs } from "./qemu-args.js";
 import type { Accel } from "./qemu-args.js";
 import type { VmTemplate } from "./template.js";
+import { runAttempt } from "./vm-attempt.js";
+import type { Attempt } from "./vm-attempt.js";
+import {
+  chownDisks,
+  createConfigDisk,
+  createJobDisks,
+  diskPaths,
+  stageWorkspace,
+} from "./vm-disks.js";
+
+function consoleTail(serialLog: string): string {
+  const text = existsSync(serialLog) ? readFileSync(serialLog, "utf8") : "";
+  return text.trim().split("\n").slice(-15).join("\n");
+}
 
 export interface VmSandboxOptions extends SandboxOptions {
   readonly template: VmTemplate;
@@ -53,6 +60,8 @@ export interface VmSandboxOptions extends SandboxOptions {
   readonly now?: () => number;
   /** How the egress proxy and DNS filter resolve names (default: the host's resolver). */
   readonly resolver?: Resolver;
+  /** How long a guest may take to say ready before its boot is retried (default 120 s TCG). */
+  readonly bootTimeoutMs?: number;
 }
 
 export function createVmSandbox(options: VmSandboxOptions): Sandbox {
@@ -80,6 +89,11 @@ export function createVmSandbox(options: VmSandboxOptions): Sandbox {
     const dir = journal.dir;
     const limitOf = (kind: Breach["kind"]): number =>
       ({ memory: r.memoryBytes, disk: r.diskBytes, timeout: r.timeoutSeconds, pids: r.pids })[kind];
+    const breachOf = (kind: Breach["kind"]): Breach => ({
+      kind,
+      message: breachMessage(kind, limitOf(kind)),
+      limit: limitOf(kind),
+    });
     emit({ type: "phase", phase: "create" });
 
     const uid = allocateUid(stateDir, id, (_uid, lock) =>
@@ -89,49 +103,10 @@ export function createVmSandbox(options: VmSandboxOptions): Sandbox {
     // The folder stays root's: QEMU may use the files it is given, not delete the journal.
     chmodSync(dir, 0o711);
 
-    const overlay = path.join(dir, "root.qcow2");
-    journal.record({ kind: "file", path: overlay });
-    await execa("qemu-img", [
-      "create",
-      "-q",
-      "-f",
-      "qcow2",
-      "-b",
-      template.rootImage,
-      "-F",
-      "raw",
-      overlay,
-    ]);
-
-    const workspace = path.join(dir, "workspace.img");
-    journal.record({ kind: "file", path: workspace });
-    const filesDir = path.join(dir, "files");
-    journal.record({ kind: "dir", path: filesDir });
-    mkdirSync(filesDir, { recursive: true });
-    mkdirSync(path.join(filesDir, "work"), { recursive: true });
-    for (const f of job.files ?? []) {
-      const target = path.join(filesDir, "work", f.path);
-      if (!target.startsWith(path.join(filesDir, "work") + path.sep))
-        throw new Error(`file path escapes the workspace: ${f.path}`);
-      mkdirSync(path.dirname(target), { recursive: true });
-      writeFileSync(target, f.content, { mode: f.mode ?? 0o644 });
-    }
-    // Exactly the policy's disk size: the disk cap. Sparse, formatted on the host, never mounted here.
-    await execa("truncate", ["-s", String(r.diskBytes), workspace]);
-    await execa("mke2fs", [
-      "-q",
-      "-t",
-      "ext4",
-      "-m",
-      "0",
-      "-L",
-      "workspace",
-      "-E",
-      `lazy_itable_init=1,lazy_journal_init=1,root_owner=${template.user.uid}:${template.user.gid}`,
-      "-d",
-      filesDir,
-      workspace,
-    ]);
+    const disks = diskPaths(dir);
+    journal.record({ kind: "file", path: disks.overlay });
+    journal.record({ kind: "file", path: disks.workspace });
+    const filesDir = await stageWorkspace(journal, job, template.user);
 
     // The network before the job's config, which carries its addresses. mode none: no NIC at all.
     if (policy.network.mode !== "none") {
@@ -154,6 +129,7 @@ export function createVmSandbox(options: VmSandboxOptions): Sandbox {
       limits: { memoryBytes: r.memoryBytes, pids: r.pids, diskBytes: r.diskBytes },
       env: { ...(job.env ?? {}) },
       stopOnFailure: job.stopOnFailure ?? true,
+      ...(job.drive ? { interactive: true } : {}),
       steps: job.steps.map((s) => ({
         name: s.name,
         argv: [...s.argv],
@@ -161,91 +137,10 @@ export function createVmSandbox(options: VmSandboxOptions): Sandbox {
         workingDirectory: s.workingDirectory ?? ".",
       })),
     };
-    const configDir = path.join(dir, "config");
-    const configImg = path.join(dir, "config.img");
-    journal.record({ kind: "dir", path: configDir });
-    journal.record({ kind: "file", path: configImg });
-    mkdirSync(configDir, { recursive: true });
-    writeFileSync(path.join(configDir, "job.json"), JSON.stringify(config), { mode: 0o600 });
-    await execa("mke2fs", [
-      "-q",
-      "-t",
-      "ext4",
-      "-O",
-      "^has_journal",
-      "-L",
-      "config",
-      "-d",
-      configDir,
-      configImg,
-      "8M",
-    ]);
-    for (const f of [overlay, workspace, configImg]) chownSync(f, uid, uid);
+    await createConfigDisk(journal, disks, JSON.stringify(config));
 
-    const steps: StepResult[] = [];
-    const stepNames: string[] = [];
-    let breach: Breach | undefined;
-    let done = false;
-    let agentError: string | undefined;
-    let bootMs: number | undefined;
-    let peaks: SandboxReport["peaks"] = {};
-    const onMessage = (m: AgentMessage): void => {
-      switch (m.t) {
-        case "hello":
-          break;
-        case "ready":
-          bootMs = now() - started;
-          emit({ type: "phase", phase: "ready" });
-          break;
-        case "step-start":
-          stepNames[m.i] = m.name;
-          emit({ type: "step-start", index: m.i, name: m.name });
-          break;
-        case "out":
-          emit({
-            type: "output",
-            index: m.i,
-            stream: m.s === "o" ? "stdout" : "stderr",
-            text: m.d,
-          });
-          break;
-        case "step-end": {
-          const result = {
-            name: stepNames[m.i] ?? `step ${m.i}`,
-            exitCode: m.code,
-            signal: m.signal,
-            durationMs: m.ms,
-          };
-          steps[m.i] = result;
-          emit({ type: "step-end", index: m.i, result });
-          break;
-        }
-        case "breach":
-          breach ??= {
-            kind: m.kind,
-            message: breachMessage(m.kind, limitOf(m.kind)),
-            limit: limitOf(m.kind),
-          };
-          break;
-        case "peaks":
-          peaks = { memoryBytes: m.memoryBytes, pids: m.pids, diskBytes: m.diskBytes };
-          break;
-        case "error":
-          agentError = m.message;
-          break;
-        case "done":
-          done = true;
-          break;
-        default: {
-          const never: never = m;
-          throw new Error(`unhandled agent message ${JSON.stringify(never)}`);
-        }
-      }
-    };
     const agentSocket = path.join(dir, "agent.sock");
     journal.record({ kind: "file", path: agentSocket });
-    const channel = await listenAgent(agentSocket, owner, onMessage);
-
     const layout = cgroupLayout(options.cgroupRoot ?? "/sys/fs/cgroup", id);
     for (const d of layout.dirs) journal.record({ kind: "cgroup", path: d });
     createCgroup(layout, {
@@ -253,27 +148,10 @@ export function createVmSandbox(options: VmSandboxOptions): Sandbox {
       memoryBytes: r.memoryBytes + vmmOverheadBytes(options.accel),
       pids: 64, // QEMU's own threads: vCPUs, I/O, RCU; the job's processes live in the guest
     });
-
     const pidfile = path.join(dir, "qemu.pid");
     const serialLog = path.join(dir, "serial.log");
     journal.record({ kind: "file", path: serialLog });
-    writeFileSync(serialLog, "");
-    chownSync(serialLog, uid, uid);
     journal.record({ kind: "process", pidfile, match: dir });
-    const args = qemuArgs({
-      binary: options.qemuBinary ?? "qemu-system-x86_64",
-      accel: options.accel,
-      cpus: r.cpus,
-      memoryMiB: Math.ceil(r.memoryBytes / 2 ** 20),
-      kernel: template.kernel,
-      initrd: template.initrd,
-      rootOverlay: overlay,
-      workspace,
-      config: configImg,
-      serialLog,
-      agentSocket,
-      ...(egress ? { nic: { tap: egress.tap, mac: egress.guest.mac } } : {}),
-    });
     let tunDevice: string | undefined;
     if (egress) {
       tunDevice = path.join(dir, "tun");
@@ -281,6 +159,20 @@ export function createVmSandbox(options: VmSandboxOptions): Sandbox {
       await execa("mknod", ["-m", "0600", tunDevice, "c", "10", "200"]);
       chownSync(tunDevice, uid, uid);
     }
+    const args = qemuArgs({
+      binary: options.qemuBinary ?? "qemu-system-x86_64",
+      accel: options.accel,
+      cpus: r.cpus,
+      memoryMiB: Math.ceil(r.memoryBytes / 2 ** 20),
+      kernel: template.kernel,
+      initrd: template.initrd,
+      rootOverlay: disks.overlay,
+      workspace: disks.workspace,
+      config: disks.config,
+      serialLog,
+      agentSocket,
+      ...(egress ? { nic: { tap: egress.tap, mac: egress.guest.mac } } : {}),
+    });
     const jail = jailCommand({
       ...(tunDevice ? { tunDevice } : {}),
       uid,
@@ -292,28 +184,67 @@ export function createVmSandbox(options: VmSandboxOptions): Sandbox {
       cgroupProcs: layout.dirs.map((d) => path.join(d, "cgroup.procs")),
       command: [options.qemuBinary ?? "qemu-system-x86_64", ...args],
     });
-    emit({ type: "phase", phase: "boot" });
     // With a network, QEMU lives in the sandbox's namespace, where its tap is; nsenter execs, so
     // the recorded pid is still QEMU's.
     const launch = egress
       ? { file: "nsenter", args: [`--net=${egress.netnsPath}`, "--", jail.file, ...jail.args] }
       : jail;
-    const child = spawn(launch.file, launch.args, { stdio: ["ignore", "ignore", "pipe"] });
-    writeFileSync(pidfile, String(child.pid ?? ""));
-    let stderr = "";
-    child.stderr.on("data", (c: Buffer) => {
-      if (stderr.length < 16_384) stderr += c.toString();
-    });
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill("SIGKILL");
-    }, r.timeoutSeconds * 1000);
-    const exit = await new Promise<{ code: number | null; signal: string | null }>((resolve) =>
-      child.on("exit", (code, signal) => resolve({ code, signal })),
-    );
-    clearTimeout(timer);
-    channel.close();
+
+    const bootDeadlineMs = options.bootTimeoutMs ?? (options.accel === "kvm" ? 60_000 : 120_000);
+    let attempt: Attempt | undefined;
+    let bootMs: number | undefined;
+    let driverError: string | undefined;
+    let driverVerdict: "success" | "failure" | undefined;
+    for (let n = 1; n <= 2; n++) {
+      await createJobDisks(disks, template, r.diskBytes, filesDir);
+      chownDisks(disks, uid);
+      writeFileSync(serialLog, "");
+      chownSync(serialLog, uid, uid);
+      emit({ type: "phase", phase: "boot", ...(n > 1 ? { detail: "retry" } : {}) });
+      const bootStarted = now();
+      attempt = await runAttempt({
+        launch,
+        pidfile,
+        agentSocket,
+        owner,
+        bootDeadlineMs,
+        timeoutMs: r.timeoutSeconds * 1000,
+        makeState: (send, onReady) =>
+          createJobState({
+            firstExec: job.steps.length,
+            emit,
+            send,
+            breachOf,
+            now,
+            onReady: () => {
+              bootMs = now() - bootStarted;
+              onReady();
+            },
+          }),
+        ...(job.drive
+          ? {
+              drive: async (state, end) => {
+                try {
+                  driverVerdict = await job.drive!(state.control);
+                } catch (error) {
+                  driverError = (error as Error).message;
+                } finally {
+                  end();
+                }
+              },
+            }
+          : {}),
+      });
+      if (!attempt.bootStalled) break;
+      // A guest that never says ready is the host's problem, not the job's: once more, fresh.
+      const tail = consoleTail(serialLog);
+      emit({
+        type: "phase",
+        phase: "boot",
+        detail: `no ready after ${bootDeadlineMs / 1000}s; console: ${tail.split("\n").slice(-3).join(" | ")}`,
+      });
+    }
+    const { state, exit, stderr, timedOut, bootStalled } = attempt!;
     const droppedPackets = egress ? await egress.dropped() : undefined;
     await egress?.close();
 
@@ -321,31 +252,26 @@ export function createVmSandbox(options: VmSandboxOptions): Sandbox {
     const host = cgroupStats(layout);
     const console = existsSync(serialLog) ? readFileSync(serialLog, "utf8") : "";
     if (console) emit({ type: "console", text: console });
-    if (timedOut)
-      breach = {
-        kind: "timeout",
-        message: breachMessage("timeout", r.timeoutSeconds),
-        limit: r.timeoutSeconds,
-      };
-    else if (!breach && host.oomKills > 0)
-      breach = {
-        kind: "memory",
-        message: breachMessage("memory", r.memoryBytes),
-        limit: r.memoryBytes,
-      };
+    let breach = state.breach;
+    if (timedOut) breach = breachOf("timeout");
+    else if (!breach && host.oomKills > 0) breach = breachOf("memory");
 
     let error: string | undefined;
-    if (!breach && !done) {
+    if (!breach && bootStalled) {
+      error = `the guest did not boot within ${bootDeadlineMs / 1000}s, twice`;
+    } else if (!breach && driverError) {
+      error = driverError;
+    } else if (!breach && !state.done) {
       error =
-        agentError ??
+        state.agentError ??
         `the VM stopped before the job finished (qemu exit ${exit.code ?? exit.signal})` +
-          (stderr.trim() ? `: ${stderr.trim().split("\n").slice(-3).join(" | ")}` : "") +
-          // The console is gone with the sandbox: keep its end, where a guest says why it died.
-          (console.trim()
-            ? `\nlast console lines:\n${console.trim().split("\n").slice(-15).join("\n")}`
-            : "");
+          (stderr.trim() ? `: ${stderr.trim().split("\n").slice(-3).join(" | ")}` : "");
     }
-    const failed = steps.some((s) => s.exitCode !== 0);
+    // The console is gone with the sandbox: keep its end, where a guest says why it died.
+    if (error && console.trim()) error += `\nlast console lines:\n${consoleTail(serialLog)}`;
+    const failed = job.drive
+      ? driverVerdict !== "success"
+      : state.steps.some((s) => s.exitCode !== 0);
     const outcome = breach ? "limit" : error ? "infrastructure" : failed ? "failure" : "success";
     const exitStatus = breach
       ? EXIT_STATUS[breach.kind]
@@ -360,8 +286,8 @@ export function createVmSandbox(options: VmSandboxOptions): Sandbox {
       outcome,
       exitStatus,
       ...(breach ? { breach } : {}),
-      steps: steps.filter(Boolean),
-      peaks,
+      steps: state.steps.filter(Boolean),
+      peaks: state.peaks,
       limits: {
         cpus: r.cpus,
         memoryBytes: r.memoryBytes,

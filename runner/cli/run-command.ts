@@ -1,0 +1,360 @@
+/**
+ * `sandboxed run [WORKFLOW]`: a workflow's jobs, each in a fresh VM under the repository's
+ * policy, with live logs and a report. Composes repo facts (run-repo.ts), the engine, the policy
+ * and the VM backend; everything the engine cannot run is refused before any VM boots.
+ */
+import { randomInt } from "node:crypto";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import type { Command } from "commander";
+import { Option } from "commander";
+import { SandboxedError } from "../errors/index.js";
+import {
+  createActionCache,
+  createJobInstanceRunner,
+  guestLayout,
+  hashFilesOnHost,
+  loadWorkflow,
+  planJobs,
+  prepareActions,
+  runWorkflow,
+} from "../engine/index.js";
+import type { JobInstance, RunReport, WorkflowStep } from "../engine/index.js";
+import { decideEgress, loadPolicy } from "../policy/index.js";
+import type { ResolvedPolicy } from "../policy/index.js";
+import { collectGarbage, EXIT_STATUS } from "../sandbox/index.js";
+import { createVmSandbox } from "../sandbox/vm/index.js";
+import type { Accel } from "../sandbox/vm/index.js";
+import type { Io } from "./main.js";
+import { loadOptions, packageRoot } from "./policy-files.js";
+import { createRunRenderer, renderRunReport } from "./run-render.js";
+import {
+  checkoutFiles,
+  listWorkflows,
+  parsePairs,
+  readDotenv,
+  repoInfo,
+  repoRoot,
+} from "./run-repo.js";
+import {
+  chooseAccel,
+  ensureTemplate,
+  newId,
+  requireRoot,
+  stateDirOf,
+  upstreamResolver,
+} from "./sandbox-commands.js";
+
+export interface RunOptions {
+  directory?: string;
+  job?: string;
+  matrix: string[];
+  policy?: string;
+  backend: "vm" | "container";
+  event?: string;
+  eventFile?: string;
+  input: string[];
+  var: string[];
+  secretFile?: string;
+  envFile?: string;
+  json?: boolean;
+  report?: string;
+  template: string;
+  accel: "auto" | Accel;
+  dnsServer?: string;
+  stateDir?: string;
+  githubApiUrl: string;
+  offline?: boolean;
+  includeIgnored?: boolean;
+  maxParallel?: string;
+  debug?: boolean;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+/** The workflow to run: the argument, or the only one there is; several: the list, and exit 2. */
+function pickWorkflow(io: Io, root: string, arg: string | undefined): string {
+  if (arg) {
+    const direct = path.resolve(io.cwd, arg);
+    if (existsSync(direct)) return direct;
+    const named = listWorkflows(root).find(
+      (f) => path.basename(f) === arg || path.basename(f).replace(/\.ya?ml$/, "") === arg,
+    );
+    if (named) return named;
+    throw new SandboxedError("SBX_CLI_NO_FILES", `no workflow ${arg}`, {
+      hint: `workflows here: ${
+        listWorkflows(root)
+          .map((f) => path.relative(io.cwd, f))
+          .join(", ") || "none in .github/workflows/"
+      }`,
+    });
+  }
+  const all = listWorkflows(root);
+  if (all.length === 1) return all[0]!;
+  if (all.length === 0)
+    throw new SandboxedError(
+      "SBX_CLI_NO_FILES",
+      `no workflows in ${path.join(root, ".github", "workflows")}`,
+      {
+        hint: `name one: sandboxed run path/to/workflow.yml (a sample: sandboxed run ${path.relative(io.cwd, path.join(packageRoot(), "examples", "hello", ".github", "workflows", "ci.yml"))})`,
+      },
+    );
+  throw new SandboxedError(
+    "SBX_CLI_WHICH_WORKFLOW",
+    `${all.length} workflows in .github/workflows; say which:\n${all.map((f) => `  sandboxed run ${path.relative(io.cwd, f)}`).join("\n")}`,
+    { hint: "name the workflow file (or its base name) as the first argument" },
+  );
+}
+
+function pickPolicy(io: Io, root: string, flag: string | undefined): string {
+  if (flag) return path.resolve(io.cwd, flag);
+  const repoPolicy = path.join(root, ".github", "sandbox-policy.yml");
+  return existsSync(repoPolicy) ? repoPolicy : path.join(packageRoot(), "policies", "default.yml");
+}
+
+/** At most as many VMs as the host has cores and memory for, by the policy's own size. */
+function hostCapacity(policy: ResolvedPolicy): number {
+  const byCpu = Math.floor(os.cpus().length / policy.resources.cpus);
+  const byMemory = Math.floor(
+    (os.totalmem() * 0.8) / (policy.resources.memoryBytes + 512 * 2 ** 20),
+  );
+  return Math.max(1, Math.min(byCpu, byMemory));
+}
+
+function usesOf(steps: readonly WorkflowStep[]) {
+  return steps.flatMap((s) => (s.kind === "uses" ? [s] : []));
+}
+
+export async function runCommand(
+  io: Io,
+  workflowArg: string | undefined,
+  opts: RunOptions,
+): Promise<number> {
+  if (opts.backend === "container")
+    throw new SandboxedError("SBX_CLI_BACKEND", "--backend container is not available yet", {
+      hint: "use --backend vm (the default); the container backend is issue 7",
+    });
+  // -C: that folder is the repository (as make -C / git -C), even inside another checkout.
+  const root = opts.directory ? path.resolve(io.cwd, opts.directory) : await repoRoot(io.cwd);
+  if (!existsSync(root))
+    throw new SandboxedError("SBX_CLI_NO_FILES", `no folder ${root}`, {
+      hint: "-C names the repository's folder",
+    });
+  const file = pickWorkflow(io, root, workflowArg);
+  const rel = path.relative(root, file).split(path.sep).join("/");
+  // Refusals come first: a workflow we cannot run never boots a VM.
+  const workflow = await loadWorkflow(
+    rel.startsWith("..") ? file : rel,
+    readFileSync(file, "utf8"),
+  );
+  const plan = planJobs(workflow, {
+    ...(opts.job ? { job: opts.job } : {}),
+    ...(opts.matrix.length ? { matrixFilter: parsePairs("--matrix", opts.matrix) } : {}),
+  });
+  const policyFile = pickPolicy(io, root, opts.policy);
+  const { policy } = loadPolicy(policyFile, loadOptions());
+  const secrets = opts.secretFile ? readDotenv(path.resolve(io.cwd, opts.secretFile)) : {};
+  const env = opts.envFile ? readDotenv(path.resolve(io.cwd, opts.envFile)) : {};
+  const inputs = parsePairs("--input", opts.input);
+  const vars = parsePairs("--var", opts.var);
+  const eventName = opts.event ?? "push";
+  const payload: unknown = opts.eventFile
+    ? JSON.parse(readFileSync(path.resolve(io.cwd, opts.eventFile), "utf8"))
+    : {};
+
+  requireRoot("run");
+  const stateDir = stateDirOf(io, opts.stateDir);
+  const recovered = await collectGarbage(stateDir);
+  if (recovered.removed.length > 0)
+    io.stderr(`[sandboxed] removed what killed runs left: ${recovered.removed.join(", ")}\n`);
+
+  const info = await repoInfo(root);
+  const files = opts.includeIgnored ? undefined : await checkoutFiles(root);
+  const layout = guestLayout(info.repository);
+  const renderer = createRunRenderer(io, {
+    json: opts.json === true,
+    policyFile: path.relative(io.cwd, policyFile) || policyFile,
+  });
+  const jobs = plan.stages.flat();
+  const cache = opts.offline
+    ? undefined
+    : createActionCache({
+        cacheDir: path.join(stateDir, "actions"),
+        apiUrl: opts.githubApiUrl,
+        fetch: (url, init) => fetch(url, init),
+        decide: (host, port) => {
+          const v = decideEgress(policy.network, { host, port });
+          const rule = v.rule
+            ? `${v.rule.source.file}:${v.rule.source.line}:${v.rule.source.col}`
+            : undefined;
+          return { allowed: v.verdict === "allow", reason: v.reason, ...(rule ? { rule } : {}) };
+        },
+        onDecision: (d) =>
+          renderer.note(`[actions] ${d.verdict} ${d.host}:${d.port} (${d.reason})`),
+        ...(secrets.GITHUB_TOKEN ? { token: secrets.GITHUB_TOKEN } : {}),
+      });
+  const prepared = await prepareActions(
+    jobs.flatMap((j) => usesOf(j.steps).map((s) => s.action)),
+    { repoRoot: root, layout, cache },
+  );
+
+  const template = await ensureTemplate(io, stateDir, opts.template);
+  const accel = await chooseAccel(io, stateDir, opts.accel, template, policy);
+  const resolver = opts.dnsServer ? upstreamResolver(opts.dnsServer) : undefined;
+  const controller = new AbortController();
+  const onSignal = () => {
+    renderer.note(
+      "[sandboxed] cancelling: steps with always() still run, then every sandbox is destroyed",
+    );
+    controller.abort();
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  const jobPolicy = (instance: JobInstance): ResolvedPolicy => ({
+    ...policy,
+    resources: {
+      ...policy.resources,
+      // timeout-minutes can only shorten the policy's cap, never lengthen it.
+      timeoutSeconds: Math.min(
+        policy.resources.timeoutSeconds,
+        Math.round(instance.timeoutMinutes * 60),
+      ),
+    },
+  });
+  let report: RunReport;
+  try {
+    report = await runWorkflow({
+      workflow,
+      plan,
+      contexts: { github: { event_name: eventName }, vars, secrets, inputs },
+      maxParallel: opts.maxParallel ? Number(opts.maxParallel) : hostCapacity(policy),
+      evalOptions: { file: workflow.file },
+      emit: renderer.event,
+      now: Date.now,
+      signal: controller.signal,
+      runJob: createJobInstanceRunner({
+        workflow,
+        repo: { ...info, files, hasGitDir: existsSync(path.join(root, ".git")) },
+        layout,
+        event: { name: eventName, payload },
+        vars,
+        secrets,
+        inputs,
+        env,
+        actions: prepared,
+        runId: randomInt(1_000_000, 9_999_999),
+        debug: opts.debug === true,
+        hashFiles: (patterns) => hashFilesOnHost(root, patterns),
+        emit: renderer.event,
+        now: Date.now,
+        createSandbox: (instance, onEvent) =>
+          createVmSandbox({
+            id: newId(),
+            policy: jobPolicy(instance),
+            stateDir,
+            template,
+            accel,
+            onEvent,
+            ...(resolver ? { resolver } : {}),
+          }),
+      }),
+    });
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+  if (opts.report)
+    writeFileSync(path.resolve(io.cwd, opts.report), `${JSON.stringify(report, null, 2)}\n`);
+  if (opts.json) io.stdout(`${JSON.stringify(report, null, 2)}\n`);
+  else
+    io.stderr(
+      renderRunReport(report, { policyFile: path.relative(io.cwd, policyFile) || policyFile }),
+    );
+  return exitStatusOf(report);
+}
+
+/** 0 success, 1 a failed step, a breach's own status when a cap stopped a job, 70 otherwise. */
+export function exitStatusOf(report: RunReport): number {
+  if (report.result === "success") return EXIT_STATUS.success;
+  const breach = report.jobs.find((j) => j.sandbox?.breach)?.sandbox?.breach;
+  if (breach) return EXIT_STATUS[breach.kind];
+  if (report.jobs.some((j) => j.sandbox?.outcome === "infrastructure"))
+    return EXIT_STATUS.infrastructure;
+  return EXIT_STATUS.failure;
+}
+
+export function registerRunCommand(
+  program: Command,
+  io: Io,
+  setExit: (code: number) => void,
+): void {
+  program
+    .command("run")
+    .description(
+      "Run a workflow's jobs locally, each in a fresh VM under the repository's policy, with live logs and a report.",
+    )
+    .argument(
+      "[workflow]",
+      "workflow file, or its name in .github/workflows/ (default: the only one)",
+    )
+    .option(
+      "-C, --directory <dir>",
+      "the repository's folder (default: the git checkout around the current folder)",
+    )
+    .option("-j, --job <id>", "run this job and the jobs it needs")
+    .option(
+      "--matrix <key=value>",
+      "only matrix combinations with this value (repeatable)",
+      collect,
+      [],
+    )
+    .option(
+      "--policy <file>",
+      "policy (default: .github/sandbox-policy.yml, else the shipped default)",
+    )
+    .addOption(
+      new Option("--backend <backend>", "sandbox backend")
+        .choices(["vm", "container"])
+        .default("vm"),
+    )
+    .option("--event <name>", "event that triggers the run (github.event_name)", "push")
+    .option("--event-file <file>", "event payload JSON (github.event)")
+    .option("--input <key=value>", "workflow_dispatch input (repeatable)", collect, [])
+    .option("--var <key=value>", "configuration variable, vars.* (repeatable)", collect, [])
+    .option("--secret-file <file>", "NAME=value lines: secrets.* (masked in every log)")
+    .option("--env-file <file>", "NAME=value lines: environment for every step")
+    .option("--json", "print the run report as JSON on stdout")
+    .option("--report <file>", "also write the run report as JSON to this file")
+    .option("--template <name>", "guest template", "default")
+    .addOption(
+      new Option("--accel <accel>", "accelerator").choices(["auto", "kvm", "tcg"]).default("auto"),
+    )
+    .option(
+      "--include-ignored",
+      "copy files .gitignore ignores too (default: what a checkout holds)",
+    )
+    .option("--offline", "refuse remote actions instead of fetching them")
+    .option(
+      "--github-api-url <url>",
+      "where remote actions are resolved and fetched",
+      "https://api.github.com",
+    )
+    .option("--max-parallel <n>", "jobs at once (default: what the host's cores and memory fit)")
+    .option("--debug", "step debug logging (::debug:: lines, RUNNER_DEBUG=1)")
+    .addOption(
+      new Option(
+        "--dns-server <ip>",
+        "upstream resolver for the egress proxy and DNS filter",
+      ).hideHelp(),
+    )
+    .addOption(
+      new Option(
+        "--state-dir <dir>",
+        "where templates and sandbox records live (env SANDBOXED_STATE_DIR)",
+      ),
+    )
+    .action(async (workflow: string | undefined, opts: RunOptions) => {
+      setExit(await runCommand(io, workflow, opts));
+    });
+}
