@@ -133,7 +133,10 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .description(
       "Write the smallest allowlist policy that lets a job pass, from its log (run it once in network.mode: audit).",
     )
-    .argument("<job-log>", "a job log holding egress decision lines")
+    .argument(
+      "<job-log>",
+      "a job log of egress decision lines, or a report from sandbox exec --report or run --report",
+    )
     .option(
       "--extends <presets>",
       "comma-separated presets to extend; what they cover is left out",

@@ -5,10 +5,22 @@
  * that decided and a hint for each denial.
  */
 import type { EngineEvent, JobReport, RunReport } from "../engine/index.js";
-import { formatSize } from "../policy/index.js";
 import type { Io } from "./main.js";
 
 const ICON = { success: "✓", failure: "✗", cancelled: "⊘", skipped: "–" } as const;
+
+/** 53 MiB, 1.2 GiB: readable, not the policy's exact normal form. */
+function size(bytes: number | undefined): string {
+  if (bytes === undefined) return "n/a";
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let v = bytes;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i += 1;
+  }
+  return `${v >= 100 || i === 0 || Number.isInteger(v) ? Math.round(v) : v.toFixed(1)}${units[i]}`;
+}
 
 function secs(ms: number | undefined): string {
   return ms === undefined ? "n/a" : `${(ms / 1000).toFixed(1)}s`;
@@ -137,8 +149,8 @@ function renderJob(j: JobReport, policyFile: string): string[] {
     const l = s.limits;
     const p = s.peaks;
     lines.push(
-      `    resources  memory ${p.memoryBytes !== undefined ? formatSize(p.memoryBytes) : "n/a"} of ${formatSize(l.memoryBytes)} · ` +
-        `disk ${p.diskBytes !== undefined ? formatSize(p.diskBytes) : "n/a"} of ${formatSize(l.diskBytes)} · ` +
+      `    resources  memory ${size(p.memoryBytes)} of ${size(l.memoryBytes)} · ` +
+        `disk ${size(p.diskBytes)} of ${size(l.diskBytes)} · ` +
         `processes ${p.pids ?? "n/a"} of ${l.pids} · ${l.cpus} cpu · ${s.backend}`,
     );
     if (s.egress) {

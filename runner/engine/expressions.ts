@@ -19,6 +19,8 @@ import type {
 } from "@actions/workflow-parser/templates/tokens/index";
 import { TokenType } from "@actions/workflow-parser/templates/tokens/types";
 import { SandboxedError } from "../errors/index.js";
+import { blockScalarText, substituteExpressions } from "./block-scalar.js";
+import type { BlockScalarExpression } from "./block-scalar.js";
 import type { SourceRef } from "../errors/index.js";
 import type { JobResult } from "./types.js";
 
@@ -110,11 +112,22 @@ export function evaluateToken(
       return (token as BooleanToken).value;
     case TokenType.Sequence:
       return [...(token as SequenceToken)].map((t) => evaluateToken(t, contexts, options));
-    case TokenType.BasicExpression:
+    case TokenType.BasicExpression: {
+      const source = sourceOf(token, options);
+      const block = blockScalarText(token as BlockScalarExpression);
+      if (block !== undefined) {
+        const expressions = (token as BlockScalarExpression).originalExpressions ?? [];
+        return substituteExpressions(
+          block,
+          expressions.map((e) => e.expression),
+          (e) => coerceToString(evaluateExpression(e, contexts, { ...options, source })),
+        );
+      }
       return evaluateExpression((token as BasicExpressionToken).expression, contexts, {
         ...options,
-        source: sourceOf(token, options),
+        source,
       });
+    }
     case TokenType.InsertExpression:
       throw expressionError("insert", "${{ insert }} is allowed only as a mapping key", {
         ...options,

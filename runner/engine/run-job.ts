@@ -5,6 +5,7 @@
  */
 import path from "node:path";
 import type { JobControl, JobSpec, Sandbox, SandboxEvent } from "../sandbox/index.js";
+import { writtenText } from "./block-scalar.js";
 import { runCompositeSteps } from "./composite.js";
 import { compositeSteps } from "./composite-steps.js";
 import { defaultEnvironment } from "./default-env.js";
@@ -221,7 +222,7 @@ export function createJobInstanceRunner(deps: JobRunnerDeps) {
             runStep,
             defaultName: (s) =>
               s.kind === "run"
-                ? `Run ${(s.run.toString().split("\n")[0] ?? "").slice(0, 80)}`
+                ? `Run ${(writtenText(s.run).trim().split("\n")[0] ?? "").slice(0, 80)}`
                 : `Run ${s.uses}`,
             emit,
             now: deps.now,

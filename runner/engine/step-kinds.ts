@@ -96,7 +96,10 @@ export async function runScript(
   const probe = shellCommand(shell, "{0}");
   const scriptPath = path.posix.join(options.layout.temp, `${randomUUID()}${probe.extension}`);
   const command = shellCommand(shell, scriptPath);
-  ctx.line("stdout", `##[group]Run ${ctx.masker.redact(script.split("\n")[0] ?? "")}`);
+  // As GitHub's log: the script as it will run (masked), then the shell, folded in a group.
+  const shown = ctx.masker.redact(script).trimEnd().split("\n");
+  ctx.line("stdout", `##[group]Run ${shown[0] ?? ""}`);
+  for (const l of shown.length > 1 ? shown : []) ctx.line("stdout", l);
   ctx.line("stdout", `shell: ${command.template}`);
   ctx.line("stdout", "##[endgroup]");
   const env = processEnv(

@@ -34,8 +34,14 @@ interface Seen {
 /** A sandbox report (`sandbox exec --report`) holds the same decisions under egress.decisions. */
 function reportLines(log: string): string[] | undefined {
   try {
-    const report = JSON.parse(log) as { egress?: { decisions?: unknown[] } };
-    const decisions = report.egress?.decisions;
+    // A sandbox report (`sandbox exec --report`), or a run report (`run --report`) of many jobs.
+    const report = JSON.parse(log) as {
+      egress?: { decisions?: unknown[] };
+      jobs?: { sandbox?: { egress?: { decisions?: unknown[] } } }[];
+    };
+    const decisions = Array.isArray(report.jobs)
+      ? report.jobs.flatMap((j) => j.sandbox?.egress?.decisions ?? [])
+      : report.egress?.decisions;
     return Array.isArray(decisions) ? decisions.map((d) => JSON.stringify(d)) : undefined;
   } catch {
     return undefined;

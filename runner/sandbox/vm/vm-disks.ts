@@ -52,16 +52,9 @@ export async function stageWorkspace(
       // Just the listed entries (the repository's files git does not ignore): tar reads the list
       // from stdin, so there is no argv limit; links stay links.
       mkdirSync(target, { recursive: true });
-      const pack = execa(
-        "tar",
-        ["-C", d.source, "--null", "--no-recursion", "-T", "-", "-cf", "-"],
-        {
-          input: d.only.map((f) => `${f}\0`).join(""),
-          buffer: { stdout: false },
-        },
-      );
-      const unpack = execa("tar", ["-C", target, "-xf", "-"], { stdin: pack.stdout! });
-      await Promise.all([pack, unpack]);
+      await execa("tar", ["-C", d.source, "--null", "--no-recursion", "-T", "-", "-cf", "-"], {
+        input: d.only.map((f) => `${f}\0`).join(""),
+      }).pipe("tar", ["-C", target, "-xf", "-"]);
     } else {
       mkdirSync(path.dirname(target), { recursive: true });
       // -a keeps modes and symlinks as links; ownership is reset below.

@@ -1,0 +1,160 @@
+// `sandboxed run` end to end in real VMs (issue 5): the README's main command on the shipped
+// sample, and a workflow whose step reaches a denied domain: it fails that step with the denial
+// and a hint in the report; in audit mode it passes, and `policy suggest` on that run's report
+// gives a policy under which it passes enforced. The egress runs happen inside the test world's
+// host namespace (net-topology.ts), so nothing leaves this machine.
+import { execFile } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { packageRoot } from "../../runner/cli/policy-files.js";
+import type { RunReport } from "../../runner/engine/index.js";
+import { buildTemplate } from "../../runner/sandbox/vm/index.js";
+import { requireRoot, TEST_STATE_DIR } from "./helpers.js";
+import { buildTopology, HOST_NS } from "./net-topology.js";
+import type { Topology } from "./net-topology.js";
+
+const exec = promisify(execFile);
+const BIN = path.join(packageRoot(), "bin", "sandboxed.js");
+const RESOLV = `/etc/netns/${HOST_NS}`;
+let topology: Topology;
+
+interface Cli {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function cli(argv: readonly string[], netns = false): Promise<Cli> {
+  const [file, args] = netns
+    ? ["nsenter", [`--net=/run/netns/${HOST_NS}`, "--", process.execPath, BIN, ...argv]]
+    : [process.execPath, [BIN, ...argv]];
+  try {
+    const { stdout, stderr } = await exec(file, args, {
+      maxBuffer: 16 * 2 ** 20,
+      env: { ...process.env, NO_COLOR: "1" },
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+const COMMON = ["--accel", "tcg", "--state-dir", TEST_STATE_DIR];
+
+/** A repository folder holding one workflow and a policy. */
+function repo(workflow: string, policy: string): string {
+  const dir = mkdtempSync(path.join(tmpdir(), "sbx-run-"));
+  mkdirSync(path.join(dir, ".github", "workflows"), { recursive: true });
+  writeFileSync(path.join(dir, ".github", "workflows", "ci.yml"), workflow);
+  writeFileSync(
+    path.join(dir, ".github", "sandbox-policy.yml"),
+    `apiVersion: sandboxed/v1\nkind: Policy\nresources: { cpus: 1, memory: 1GiB, disk: 1GiB, timeout: 5m }\n${policy}`,
+  );
+  return dir;
+}
+
+const FETCH = `on: push
+jobs:
+  fetch:
+    runs-on: sandboxed
+    steps:
+      - name: allowed
+        run: curl -fsS -k --connect-timeout 5 -m 20 https://allowed.test/ -o /dev/null -w "allowed %{http_code}\\n"
+      - name: denied
+        run: curl -fsS -k --connect-timeout 5 -m 20 https://forbidden.test/ -o /dev/null -w "forbidden %{http_code}\\n"
+`;
+
+beforeAll(async () => {
+  requireRoot();
+  await buildTemplate({ name: "minimal", stateDir: TEST_STATE_DIR, root: packageRoot() });
+  topology = await buildTopology();
+  mkdirSync(RESOLV, { recursive: true });
+  writeFileSync(path.join(RESOLV, "resolv.conf"), "nameserver 8.8.8.8\n");
+}, 900_000);
+
+afterAll(async () => {
+  await topology?.teardown();
+  rmSync(RESOLV, { recursive: true, force: true });
+});
+
+describe("sandboxed run", () => {
+  it("README example: the sample workflow passes in a fresh VM, and the report is shown", async () => {
+    const r = await cli(["run", "-C", path.join(packageRoot(), "examples", "hello"), ...COMMON]);
+    expect(r.code, r.stderr).toBe(0);
+    // Live logs: step headers, the steps' own output, the composite's group, the JS action's notice.
+    expect(r.stderr).toContain("[build] ▸ Who and where");
+    expect(r.stderr).toMatch(/Hello from runner on Linux/);
+    expect(r.stderr).toContain("the answer is 42");
+    expect(r.stderr).toContain("Hello, sandbox!");
+    expect(r.stderr).toContain("notice: summary: wrote the job summary (answer 42)");
+    expect(r.stderr).toContain("[report] build said 42");
+    // The report: both jobs, every step, resources against caps, the summary.
+    expect(r.stderr).toMatch(/── hello \(\.github\/workflows\/ci\.yml\) · push ── ✓ success/);
+    expect(r.stderr).toMatch(/✓ job build: success in [\d.]+s \(boot [\d.]+s · steps [\d.]+s · teardown/);
+    expect(r.stderr).toMatch(/resources {2}memory \S+ of 4GiB/);
+    expect(r.stderr).toContain("The answer is **42**");
+  });
+
+  it("a step that reaches a denied domain fails with the denial and a hint; audit passes; policy suggest fixes it", async () => {
+    const enforced = repo(FETCH, "network:\n  mode: allowlist\n  allow: [allowed.test]\n");
+    const report = path.join(enforced, "report.json");
+    const r = await cli(
+      ["run", "-C", enforced, ...COMMON, "--template", "minimal", "--dns-server", "8.8.8.8", "--report", report],
+      true,
+    );
+    expect(r.code, r.stderr).toBe(1);
+    const run = JSON.parse(readFileSync(report, "utf8")) as RunReport;
+    const steps = run.jobs[0]!.steps;
+    expect(steps.map((s) => [s.name, s.conclusion])).toEqual([
+      ["allowed", "success"],
+      ["denied", "failure"],
+    ]);
+    expect(r.stderr).toContain("allowed 200");
+    expect(r.stderr).toMatch(/✗ forbidden\.test:443 connect denied/);
+    expect(r.stderr).toContain(
+      "hint: add `forbidden.test` to network.allow in " +
+        path.join(enforced, ".github", "sandbox-policy.yml"),
+    );
+
+    // The same workflow in audit mode passes, and its report feeds policy suggest.
+    const audit = repo(FETCH, "network:\n  mode: audit\n");
+    const auditReport = path.join(audit, "report.json");
+    const a = await cli(
+      ["run", "-C", audit, ...COMMON, "--template", "minimal", "--dns-server", "8.8.8.8", "--report", auditReport],
+      true,
+    );
+    expect(a.code, a.stderr).toBe(0);
+    expect(a.stderr).toMatch(/forbidden\.test:443 connect would be denied/);
+    const suggested = path.join(enforced, ".github", "sandbox-policy.yml");
+    const s = await cli(["policy", "suggest", auditReport, "--extends", "", "-o", suggested]);
+    expect(s.code, s.stderr).toBe(0);
+    // The suggestion has no resources: keep the test's small VM.
+    writeFileSync(
+      suggested,
+      readFileSync(suggested, "utf8") + "resources: { cpus: 1, memory: 1GiB, disk: 1GiB, timeout: 5m }\n",
+    );
+    const fixed = await cli(
+      ["run", "-C", enforced, ...COMMON, "--template", "minimal", "--dns-server", "8.8.8.8"],
+      true,
+    );
+    expect(fixed.code, fixed.stderr).toBe(0);
+    expect(fixed.stderr).toContain("forbidden 200");
+    for (const d of [enforced, audit]) rmSync(d, { recursive: true, force: true });
+  });
+
+  it("refuses what the engine cannot run before any VM boots, with file:line:col and why", async () => {
+    const dir = repo(
+      "on: push\njobs:\n  db:\n    runs-on: sandboxed\n    services:\n      pg: { image: postgres }\n    steps:\n      - run: true\n",
+      "network: { mode: none }\n",
+    );
+    const r = await cli(["run", "-C", dir, ...COMMON]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/\.github\/workflows\/ci\.yml:5:\d+ error .*services/);
+    expect(r.stderr).not.toContain("sandbox: boot");
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
