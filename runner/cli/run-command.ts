@@ -69,6 +69,7 @@ export interface RunOptions {
   includeIgnored?: boolean;
   maxParallel?: string;
   debug?: boolean;
+  verbose?: boolean;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -159,9 +160,6 @@ export async function runCommand(
   const inputs = parsePairs("--input", opts.input);
   const vars = parsePairs("--var", opts.var);
   const eventName = opts.event ?? "push";
-  const payload: unknown = opts.eventFile
-    ? JSON.parse(readFileSync(path.resolve(io.cwd, opts.eventFile), "utf8"))
-    : {};
 
   requireRoot("run");
   const stateDir = stateDirOf(io, opts.stateDir);
@@ -170,11 +168,19 @@ export async function runCommand(
     io.stderr(`[sandboxed] removed what killed runs left: ${recovered.removed.join(", ")}\n`);
 
   const info = await repoInfo(root);
+  const payload: unknown = opts.eventFile
+    ? readEventFile(path.resolve(io.cwd, opts.eventFile))
+    : defaultPayload(eventName, info, inputs);
   const files = opts.includeIgnored ? undefined : await checkoutFiles(root);
   const layout = guestLayout(info.repository);
+  // The policy as the user knows it: .github/sandbox-policy.yml, or the shipped file's path.
+  const shownPolicy = policyFile.startsWith(root + path.sep)
+    ? path.relative(root, policyFile)
+    : path.relative(io.cwd, policyFile);
   const renderer = createRunRenderer(io, {
     json: opts.json === true,
-    policyFile: path.relative(io.cwd, policyFile) || policyFile,
+    policyFile: shownPolicy,
+    verbose: opts.verbose === true,
   });
   const jobs = plan.stages.flat();
   const cache = opts.offline
@@ -267,11 +273,57 @@ export async function runCommand(
   if (opts.report)
     writeFileSync(path.resolve(io.cwd, opts.report), `${JSON.stringify(report, null, 2)}\n`);
   if (opts.json) io.stdout(`${JSON.stringify(report, null, 2)}\n`);
-  else
-    io.stderr(
-      renderRunReport(report, { policyFile: path.relative(io.cwd, policyFile) || policyFile }),
-    );
+  else io.stderr(renderRunReport(report, { policyFile: shownPolicy }));
   return exitStatusOf(report);
+}
+
+function readEventFile(file: string): unknown {
+  try {
+    return JSON.parse(readFileSync(file, "utf8"));
+  } catch (error) {
+    throw new SandboxedError("SBX_CLI_EVENT_FILE", `${file}: ${(error as Error).message}`, {
+      hint: "give a webhook payload as JSON, e.g. one copied from a delivery in the repository's webhook settings",
+    });
+  }
+}
+
+/**
+ * Without --event-file, a payload with the fields workflows read most (the ref, the commit, the
+ * repository; a pull request's head and base; workflow_dispatch inputs), from the checkout.
+ */
+export function defaultPayload(
+  event: string,
+  info: { repository: string; sha: string; ref: string; actor: string },
+  inputs: Record<string, string>,
+): Record<string, unknown> {
+  const [owner = "", name = ""] = info.repository.split("/");
+  const repository = {
+    full_name: info.repository,
+    name,
+    owner: { login: owner },
+    default_branch: "main",
+  };
+  const sender = { login: info.actor };
+  const branch = info.ref.replace(/^refs\/heads\//, "");
+  switch (event) {
+    case "workflow_dispatch":
+      return { inputs, ref: info.ref, repository, sender };
+    case "pull_request":
+    case "pull_request_target":
+      return {
+        action: "opened",
+        number: 1,
+        pull_request: {
+          number: 1,
+          head: { ref: branch, sha: info.sha },
+          base: { ref: repository.default_branch },
+        },
+        repository,
+        sender,
+      };
+    default:
+      return { ref: info.ref, after: info.sha, head_commit: { id: info.sha }, repository, sender };
+  }
 }
 
 /** 0 success, 1 a failed step, a breach's own status when a cap stopped a job, 70 otherwise. */
@@ -342,6 +394,7 @@ export function registerRunCommand(
     )
     .option("--max-parallel <n>", "jobs at once (default: what the host's cores and memory fit)")
     .option("--debug", "step debug logging (::debug:: lines, RUNNER_DEBUG=1)")
+    .option("-v, --verbose", "every log line on a terminal too (default there: a compact view)")
     .addOption(
       new Option(
         "--dns-server <ip>",

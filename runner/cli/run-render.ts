@@ -26,11 +26,39 @@ function secs(ms: number | undefined): string {
   return ms === undefined ? "n/a" : `${(ms / 1000).toFixed(1)}s`;
 }
 
-export function createRunRenderer(io: Io, options: { json: boolean; policyFile: string }) {
+/**
+ * Live output. Full logs when stderr is not a terminal (CI, pipes) or with --verbose. On a
+ * terminal, a compact view: one line per finished step, and one status line, rewritten in place,
+ * showing the running step and its latest output; a failed step prints its last lines first.
+ */
+export function createRunRenderer(
+  io: Io,
+  options: { json: boolean; policyFile: string; verbose?: boolean },
+) {
   const color = io.isTty && !io.env.NO_COLOR;
+  const compact = io.isTty && options.verbose !== true;
   const paint = (code: string, text: string) => (color ? `\u001b[${code}m${text}\u001b[0m` : text);
   const dim = (t: string) => paint("2", t);
-  const out = (job: string, text: string) => io.stderr(`${paint("36", `[${job}]`)} ${text}\n`);
+  let status = "";
+  const tail = new Map<string, string[]>();
+  const clear = () => (compact && status ? "\r\u001b[2K" : "");
+  const redraw = () => (compact && status ? status : "");
+  const write = (job: string, text: string) =>
+    io.stderr(`${clear()}${paint("36", `[${job}]`)} ${text}\n${redraw()}`);
+  const setStatus = (job: string, text: string) => {
+    const width = Math.max(40, (process.stderr.columns || 100) - 2);
+    const next = `${paint("36", `[${job}]`)} ${text}`.slice(0, width + (color ? 20 : 0));
+    io.stderr(`${clear()}${next}`);
+    status = next;
+  };
+  const out = (job: string, text: string, detail = false) => {
+    if (!compact || !detail) return write(job, text);
+    const lines = tail.get(job) ?? [];
+    lines.push(text);
+    if (lines.length > 30) lines.shift();
+    tail.set(job, lines);
+    setStatus(job, dim(text.trim()));
+  };
   let depth = 0;
   const event = (e: EngineEvent): void => {
     switch (e.type) {
@@ -53,14 +81,17 @@ export function createRunRenderer(io: Io, options: { json: boolean; policyFile: 
       }
       case "step-start":
         depth = 0;
-        out(e.job, paint("1", `▸ ${e.name}`));
+        tail.set(e.job, []);
+        if (compact) setStatus(e.job, paint("1", `▸ ${e.name}`));
+        else out(e.job, paint("1", `▸ ${e.name}`));
         break;
       case "line": {
         if (e.text.startsWith("##[group]")) {
-          out(e.job, `  ${dim("▾")} ${e.text.slice(9)}`);
+          out(e.job, `  ${dim("▾")} ${e.text.slice(9)}`, true);
           depth = 1;
         } else if (e.text.startsWith("##[endgroup]")) depth = 0;
-        else out(e.job, `  ${depth ? "  " : ""}${e.stream === "stderr" ? dim(e.text) : e.text}`);
+        else
+          out(e.job, `  ${depth ? "  " : ""}${e.stream === "stderr" ? dim(e.text) : e.text}`, true);
         break;
       }
       case "group":
@@ -89,10 +120,14 @@ export function createRunRenderer(io: Io, options: { json: boolean; policyFile: 
             ? " (failed; continue-on-error)"
             : "";
         const code = s.conclusion === "failure" ? "31" : s.conclusion === "success" ? "32" : "2";
+        // Compact view: a failed step shows what it printed last, where the user needs it.
+        if (compact && s.outcome === "failure")
+          for (const l of tail.get(e.job) ?? []) write(e.job, l);
         out(e.job, paint(code, `${icon} ${s.name}${note}`) + dim(` ${secs(s.durationMs)}`));
         break;
       }
       case "job-end":
+        if (compact) status = "";
         out(
           e.job,
           paint(
@@ -108,7 +143,12 @@ export function createRunRenderer(io: Io, options: { json: boolean; policyFile: 
     }
   };
   return {
-    event: options.json ? () => undefined : event,
+    event: options.json
+      ? () => undefined
+      : (e: EngineEvent) => {
+          event(e);
+          if (compact && e.type === "job-end") io.stderr(clear());
+        },
     note: (text: string) => {
       if (!options.json) io.stderr(`${text}\n`);
     },

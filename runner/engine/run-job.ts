@@ -56,6 +56,12 @@ export interface JobRunnerDeps {
   readonly now: () => number;
 }
 
+function prField(payload: unknown, side: "head" | "base"): string {
+  const pr = (payload as { pull_request?: Record<string, { ref?: unknown }> } | null)?.pull_request;
+  const ref = pr?.[side]?.ref;
+  return typeof ref === "string" ? ref : "";
+}
+
 export function githubContext(deps: JobRunnerDeps, job: string): Record<string, unknown> {
   const { repo, layout, event, workflow } = deps;
   const owner = repo.repository.split("/")[0] ?? "";
@@ -84,8 +90,9 @@ export function githubContext(deps: JobRunnerDeps, job: string): Record<string, 
     api_url: "https://api.github.com",
     graphql_url: "https://api.github.com/graphql",
     retention_days: "90",
-    head_ref: "",
-    base_ref: "",
+    // Pull request events only, as on GitHub.
+    head_ref: prField(event.payload, "head"),
+    base_ref: prField(event.payload, "base"),
     token: deps.secrets.GITHUB_TOKEN ?? "",
     action: "",
   };
@@ -250,11 +257,26 @@ export function createJobInstanceRunner(deps: JobRunnerDeps) {
     const ended = deps.now();
     stepsEnded ??= ended;
     const outputs: Record<string, string> = {};
+    const annotations = [...(stepsResult?.annotations ?? [])];
     if (job.outputs && stepsResult) {
       try {
         const value = evaluateToken(job.outputs, contextsFor(base, scope), evalOptions);
-        for (const [k, v] of Object.entries((value ?? {}) as Record<string, unknown>))
-          outputs[k] = coerceToString(v);
+        for (const [k, v] of Object.entries((value ?? {}) as Record<string, unknown>)) {
+          const text = coerceToString(v);
+          if (masker.redact(text) === text) {
+            outputs[k] = text;
+            continue;
+          }
+          // The runner drops an output holding a secret or masked value (JobExtension.cs), with
+          // its words: https://docs.github.com/en/actions/reference/workflows-and-actions/workflow-syntax#jobsjob_idoutputs
+          const warning = {
+            level: "warning",
+            message: `Skip output '${k}' since it may contain secret.`,
+            origin: "runner",
+          } as const;
+          annotations.push(warning);
+          emit({ type: "annotation", job: label, annotation: warning });
+        }
       } catch (e) {
         error ??= (e as Error).message;
       }
@@ -272,7 +294,7 @@ export function createJobInstanceRunner(deps: JobRunnerDeps) {
       result: signal.aborted ? "cancelled" : failed && !continueOnError ? "failure" : "success",
       steps: stepsResult?.steps ?? [],
       outputs,
-      annotations: stepsResult?.annotations ?? [],
+      annotations,
       summary: stepsResult?.summary ?? "",
       sandbox,
       timings: {

@@ -164,14 +164,18 @@ export async function runStepProcess(io: StepIo, step: StepProcess): Promise<Ste
     errors.push(
       `$GITHUB_STEP_SUMMARY upload aborted, supports content up to a size of 1024k, got ${Math.ceil(summary.length / 1024)}k`,
     );
-  return {
-    exitCode: result.exitCode,
-    timedOut: result.timedOut,
-    commandFailed: commandFailed || errors.length > 0,
+  // Parse before reading `errors`: a file that does not parse fails the step, as on GitHub.
+  const parsed = {
     outputs: { ...outputs, ...parse("set_output") },
     env: { ...setEnv, ...parse("set_env") },
     path: [...addPath, ...parsePathFile(text("add_path"))],
     state: { ...state, ...parse("save_state") },
+  };
+  return {
+    exitCode: result.exitCode,
+    timedOut: result.timedOut,
+    commandFailed: commandFailed || errors.length > 0,
+    ...parsed,
     summary: summary.length > SUMMARY_MAX ? "" : io.masker.redact(summary),
     errors,
   };

@@ -145,7 +145,7 @@ async function runMatrix(
     return [report];
   };
   let expansion;
-  let name: string;
+  let names: string[];
   let timeoutMinutes: number;
   try {
     const strategy = job.strategy
@@ -157,9 +157,20 @@ async function runMatrix(
         ? { filter: options.plan.matrixFilter, source: job.source }
         : { source: job.source },
     );
-    name = job.name
-      ? coerceToString(evaluateToken(job.name, contexts, options.evalOptions))
-      : job.id;
+    // Per combination: a name with expressions is evaluated with its matrix; any other name gets
+    // the values appended, as GitHub shows matrix jobs (runner.server#78 mirrors it).
+    const expanded = expansion;
+    names = expanded.combinations.map((matrix, index) =>
+      job.name?.isExpression
+        ? coerceToString(
+            evaluateToken(
+              job.name,
+              { ...contexts, matrix, strategy: strategyContext(expanded, index) },
+              options.evalOptions,
+            ),
+          )
+        : matrixJobName(job.name?.toString() ?? job.id, matrix),
+    );
     const t = job.timeoutMinutes;
     timeoutMinutes =
       t === undefined
@@ -175,7 +186,7 @@ async function runMatrix(
   const runs = expansion.combinations.map((matrix, index) =>
     jobLimit(() =>
       limit(async (): Promise<JobReport> => {
-        const display = job.name ? name : matrixJobName(job.id, matrix);
+        const display = names[index]!;
         if (failFast.signal.aborted || options.signal?.aborted) {
           const report: JobReport = {
             name: display,
