@@ -49,13 +49,13 @@ import {
 export interface RunOptions {
   directory?: string;
   job?: string;
-  matrix: string[];
+  matrix?: string[];
   policy?: string;
   backend: "vm" | "container";
   event?: string;
   eventFile?: string;
-  input: string[];
-  var: string[];
+  input?: string[];
+  var?: string[];
   secretFile?: string;
   envFile?: string;
   json?: boolean;
@@ -72,7 +72,7 @@ export interface RunOptions {
   verbose?: boolean;
 }
 
-const collect = (value: string, previous: string[]) => [...previous, value];
+const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
 /** The workflow to run: the argument, or the only one there is; several: the list, and exit 2. */
 function pickWorkflow(io: Io, root: string, arg: string | undefined): string {
@@ -151,14 +151,14 @@ export async function runCommand(
   );
   const plan = planJobs(workflow, {
     ...(opts.job ? { job: opts.job } : {}),
-    ...(opts.matrix.length ? { matrixFilter: parsePairs("--matrix", opts.matrix) } : {}),
+    ...(opts.matrix?.length ? { matrixFilter: parsePairs("--matrix", opts.matrix) } : {}),
   });
   const policyFile = pickPolicy(io, root, opts.policy);
   const { policy } = loadPolicy(policyFile, loadOptions());
   const secrets = opts.secretFile ? readDotenv(path.resolve(io.cwd, opts.secretFile)) : {};
   const env = opts.envFile ? readDotenv(path.resolve(io.cwd, opts.envFile)) : {};
-  const inputs = parsePairs("--input", opts.input);
-  const vars = parsePairs("--var", opts.var);
+  const inputs = parsePairs("--input", opts.input ?? []);
+  const vars = parsePairs("--var", opts.var ?? []);
   const eventName = opts.event ?? "push";
 
   requireRoot("run");
@@ -359,7 +359,6 @@ export function registerRunCommand(
       "--matrix <key=value>",
       "only matrix combinations with this value (repeatable)",
       collect,
-      [],
     )
     .option(
       "--policy <file>",
@@ -372,8 +371,8 @@ export function registerRunCommand(
     )
     .option("--event <name>", "event that triggers the run (github.event_name)", "push")
     .option("--event-file <file>", "event payload JSON (github.event)")
-    .option("--input <key=value>", "workflow_dispatch input (repeatable)", collect, [])
-    .option("--var <key=value>", "configuration variable, vars.* (repeatable)", collect, [])
+    .option("--input <key=value>", "workflow_dispatch input (repeatable)", collect)
+    .option("--var <key=value>", "configuration variable, vars.* (repeatable)", collect)
     .option("--secret-file <file>", "NAME=value lines: secrets.* (masked in every log)")
     .option("--env-file <file>", "NAME=value lines: environment for every step")
     .option("--json", "print the run report as JSON on stdout")
