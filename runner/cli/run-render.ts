@@ -4,6 +4,7 @@
  * after the run: steps, time split, resources against caps, and egress with the policy line
  * that decided and a hint for each denial.
  */
+import { stripVTControlCharacters } from "node:util";
 import type { EngineEvent, JobReport, RunReport } from "../engine/index.js";
 import type { Io } from "./main.js";
 
@@ -45,9 +46,11 @@ export function createRunRenderer(
   const redraw = () => (compact && status ? status : "");
   const write = (job: string, text: string) =>
     io.stderr(`${clear()}${paint("36", `[${job}]`)} ${text}\n${redraw()}`);
-  const setStatus = (job: string, text: string) => {
-    const width = Math.max(40, (process.stderr.columns || 100) - 2);
-    const next = `${paint("36", `[${job}]`)} ${text}`.slice(0, width + (color ? 20 : 0));
+  // The status line must fit one terminal row, or clearing it would leave its first rows behind.
+  const setStatus = (job: string, text: string, code = "2") => {
+    const width = Math.max(20, (process.stderr.columns || 80) - job.length - 4);
+    const plain = stripVTControlCharacters(text).replace(/\s+/g, " ").trim();
+    const next = `${paint("36", `[${job}]`)} ${paint(code, plain.slice(0, width))}`;
     io.stderr(`${clear()}${next}`);
     status = next;
   };
@@ -57,7 +60,7 @@ export function createRunRenderer(
     lines.push(text);
     if (lines.length > 30) lines.shift();
     tail.set(job, lines);
-    setStatus(job, dim(text.trim()));
+    setStatus(job, text);
   };
   let depth = 0;
   const event = (e: EngineEvent): void => {
@@ -82,7 +85,7 @@ export function createRunRenderer(
       case "step-start":
         depth = 0;
         tail.set(e.job, []);
-        if (compact) setStatus(e.job, paint("1", `▸ ${e.name}`));
+        if (compact) setStatus(e.job, `▸ ${e.name}`, "1");
         else out(e.job, paint("1", `▸ ${e.name}`));
         break;
       case "line": {
@@ -96,7 +99,7 @@ export function createRunRenderer(
       }
       case "group":
         if (e.title !== undefined) {
-          out(e.job, `  ${dim("▾")} ${e.title}`);
+          out(e.job, `  ${dim("▾")} ${e.title}`, true);
           depth = 1;
         } else depth = 0;
         break;
@@ -123,6 +126,10 @@ export function createRunRenderer(
         // Compact view: a failed step shows what it printed last, where the user needs it.
         if (compact && s.outcome === "failure")
           for (const l of tail.get(e.job) ?? []) write(e.job, l);
+        if (compact) {
+          io.stderr(clear());
+          status = "";
+        }
         out(e.job, paint(code, `${icon} ${s.name}${note}`) + dim(` ${secs(s.durationMs)}`));
         break;
       }
@@ -222,6 +229,16 @@ function renderJob(j: JobReport, policyFile: string): string[] {
         );
     }
   }
+  const notes = j.annotations.filter((a) => a.level !== "notice" || a.origin === "step");
+  if (notes.length) {
+    lines.push("    annotations");
+    for (const a of notes) {
+      const where = a.file
+        ? ` ${a.file}${a.line ? `:${a.line}` : ""}${a.col ? `:${a.col}` : ""}`
+        : "";
+      lines.push(`      ${a.level}${where}: ${a.title ? `${a.title}: ` : ""}${a.message}`);
+    }
+  }
   if (j.summary.trim()) {
     lines.push("    summary");
     for (const l of j.summary.trimEnd().split("\n")) lines.push(`      ${l}`);
@@ -232,7 +249,7 @@ function renderJob(j: JobReport, policyFile: string): string[] {
 export function renderRunReport(r: RunReport, options: { policyFile: string }): string {
   const lines = [
     "",
-    `── ${r.workflow} (${r.file}) · ${r.event} ── ${ICON[r.result]} ${r.result} in ${secs(r.durationMs)}`,
+    `── ${r.workflow === r.file ? r.file : `${r.workflow} (${r.file})`} · ${r.event} ── ${ICON[r.result]} ${r.result} in ${secs(r.durationMs)}`,
     ...r.jobs.flatMap((j) => renderJob(j, options.policyFile)),
   ];
   return `${lines.join("\n")}\n`;

@@ -52,13 +52,16 @@ export async function ensureTemplate(
     force,
     onProgress: (line) => {
       const elapsed = `${Math.round((Date.now() - started) / 1000)}s`;
+      const clear = io.isTty ? "\r\u001b[2K" : "";
       if (line.startsWith("==> ")) {
         phase = line.slice(4);
-        io.stderr(`[template ${name} ${elapsed}] ${phase}\n`);
+        io.stderr(`${clear}[template ${name} ${elapsed}] ${phase}\n`);
       } else if (/^\s+I: /.test(line)) {
-        // On a terminal one line updates in place; in CI logs each step gets its own line.
-        const text = `[template ${name} ${elapsed}]   ${line.trim().slice(0, 100)}`;
-        io.stderr(io.isTty ? `\r\u001b[2K${text}` : `${text}\n`);
+        // On a terminal one line updates in place (cut to the terminal's width, or clearing it
+        // would leave wrapped rows behind); in CI logs each step gets its own line.
+        const text = `[template ${name} ${elapsed}]   ${line.trim()}`;
+        const width = (process.stderr.columns || 80) - 1;
+        io.stderr(io.isTty ? `${clear}${text.slice(0, width)}` : `${text.slice(0, 140)}\n`);
       }
     },
   });

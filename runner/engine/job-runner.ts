@@ -147,7 +147,8 @@ export async function runJobSteps(
     if (signal?.aborted) scope.status = "cancelled";
     const i = index++;
     const started = options.now();
-    let name = options.defaultName(step);
+    // The default name quotes the script, which may hold a value masked earlier in the job.
+    let name = masker.redact(options.defaultName(step));
     const ctx0 = contextsFor(base, scope);
     let continueOnError = false;
     try {

@@ -91,7 +91,7 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<RunRepor
           options.emit({ type: "job-end", job: job.id, report });
           return;
         }
-        const jobReports = await runMatrix(options, job, contexts, needs, limit);
+        const jobReports = await runMatrix(options, job, contexts, needs, limit, cancelled());
         reports.push(...jobReports);
         // A matrix job's result: failure if any combination failed; its outputs come from the
         // last combination that set them (GitHub's documented "last one wins").
@@ -129,7 +129,11 @@ async function runMatrix(
   contexts: Contexts,
   needs: JobInstance["needs"],
   limit: ReturnType<typeof pLimit>,
+  cancelledBefore: boolean,
 ): Promise<JobReport[]> {
+  // A job whose `if` held although the run was already cancelled (always(), cancelled()) runs
+  // as any job, its steps too, as on GitHub; otherwise a cancel stops what has not started.
+  const runSignal = cancelledBefore ? undefined : options.signal;
   const fail = (message: string): JobReport[] => {
     const report: JobReport = {
       name: job.id,
@@ -187,7 +191,7 @@ async function runMatrix(
     jobLimit(() =>
       limit(async (): Promise<JobReport> => {
         const display = names[index]!;
-        if (failFast.signal.aborted || options.signal?.aborted) {
+        if (failFast.signal.aborted || runSignal?.aborted) {
           const report: JobReport = {
             name: display,
             id: job.id,
@@ -204,9 +208,7 @@ async function runMatrix(
           options.emit({ type: "job-end", job: display, report });
           return report;
         }
-        const signal = options.signal
-          ? AbortSignal.any([options.signal, failFast.signal])
-          : failFast.signal;
+        const signal = runSignal ? AbortSignal.any([runSignal, failFast.signal]) : failFast.signal;
         const report = await options.runJob(
           {
             job,

@@ -12,11 +12,17 @@ import type { ActionArchiveServer } from "../support/action-archive-server.js";
 import { printed, runFixture, WORKSPACE } from "../support/run-fixture.js";
 import type { FixtureRun } from "../support/run-fixture.js";
 
-const METADATA = "https://docs.github.com/en/actions/reference/workflows-and-actions/metadata-syntax";
+const METADATA =
+  "https://docs.github.com/en/actions/reference/workflows-and-actions/metadata-syntax";
 const SYNTAX = "https://docs.github.com/en/actions/reference/workflows-and-actions/workflow-syntax";
 
 const stepLines = (run: FixtureRun, job: string, id: string): string[] =>
-  printed(run.lines(job, run.job(job).steps.findIndex((s) => s.id === id)));
+  printed(
+    run.lines(
+      job,
+      run.job(job).steps.findIndex((s) => s.id === id),
+    ),
+  );
 
 describe(`local composite actions: ${METADATA}#runs-for-composite-actions`, () => {
   let run: FixtureRun;
@@ -106,7 +112,10 @@ runs:
   });
 
   it.each([
-    { name: "inputs with defaults, GITHUB_ACTION_PATH", line: `action path: ${WORKSPACE}/.github/actions/greet` },
+    {
+      name: "inputs with defaults, GITHUB_ACTION_PATH",
+      line: `action path: ${WORKSPACE}/.github/actions/greet`,
+    },
     { name: "files next to the action", line: "data next to the action" },
     { name: "a nested composite action gets its inputs", line: "inner sees: world" },
   ])("$name: the lines appear in the calling step's log", ({ line }) => {
@@ -116,7 +125,10 @@ runs:
   it.each([
     { name: "outputs.<id>.value", line: "output: Hello, world" },
     { name: "outputs from a nested action", line: "nested output: WORLD" },
-    { name: "GITHUB_ENV inside reaches the job's later steps", line: "env from the action: set-inside" },
+    {
+      name: "GITHUB_ENV inside reaches the job's later steps",
+      line: "env from the action: set-inside",
+    },
   ])("$name", ({ line }) => {
     expect(stepLines(run, "j", "after")).toContain(line);
   });
@@ -285,7 +297,9 @@ jobs:
       // No action cache: a fetch would be refused.
     });
     expect(run.job("j").steps.map((s) => s.conclusion)).toEqual(["success", "success"]);
-    expect(printed(run.lines("j", 0)).join("\n")).toMatch(/already in \/sandbox\/work\/hello\/hello/);
+    expect(printed(run.lines("j", 0)).join("\n")).toMatch(
+      /already in \/sandbox\/work\/hello\/hello/,
+    );
     expect(printed(run.lines("j", 1))).toEqual(["the app"]);
   });
 });

@@ -5,12 +5,19 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { printed, runFixture } from "../support/run-fixture.js";
 import type { FixtureRun } from "../support/run-fixture.js";
 
-const COMMANDS = "https://docs.github.com/en/actions/reference/workflows-and-actions/workflow-commands";
+const COMMANDS =
+  "https://docs.github.com/en/actions/reference/workflows-and-actions/workflow-commands";
 const SYNTAX = "https://docs.github.com/en/actions/reference/workflows-and-actions/workflow-syntax";
-const SECRETS = "https://docs.github.com/en/actions/reference/workflows-and-actions/contexts#secrets-context";
+const SECRETS =
+  "https://docs.github.com/en/actions/reference/workflows-and-actions/contexts#secrets-context";
 
 const stepLines = (run: FixtureRun, job: string, id: string): string[] =>
-  printed(run.lines(job, run.job(job).steps.findIndex((s) => s.id === id)));
+  printed(
+    run.lines(
+      job,
+      run.job(job).steps.findIndex((s) => s.id === id),
+    ),
+  );
 
 describe(`environment files: ${COMMANDS}#environment-files`, () => {
   let run: FixtureRun;
@@ -71,7 +78,11 @@ jobs:
       id: "read",
       line: "PATH starts with /sandbox/work/_temp/tools",
     },
-    { name: "GITHUB_PATH: not in the same step", id: "write", line: "not on PATH in the same step" },
+    {
+      name: "GITHUB_PATH: not in the same step",
+      id: "write",
+      line: "not on PATH in the same step",
+    },
     { name: "GITHUB_ENV: not in the same step", id: "write", line: "same step: []" },
     { name: "GITHUB_OUTPUT heredoc keeps inner newlines", id: "outputs", line: "[out 1" },
     { name: "GITHUB_OUTPUT heredoc drops the last newline", id: "outputs", line: "out 2]" },
@@ -101,7 +112,12 @@ jobs:
 `,
     });
     expect(bad.step("j", "bad").outcome).toBe("failure");
-    expect(bad.job("j").annotations.map((a) => a.message).join("\n")).toMatch(/delimiter/i);
+    expect(
+      bad
+        .job("j")
+        .annotations.map((a) => a.message)
+        .join("\n"),
+    ).toMatch(/delimiter/i);
   });
 });
 
@@ -204,8 +220,12 @@ jobs:
           echo "::warning title=\${{ steps.add.outputs.value }}::about $FROM_SECRET"
           echo "summary $FROM_SECRET \${{ steps.add.outputs.value }}" >> "$GITHUB_STEP_SUMMARY"
           echo "to stderr $FROM_SECRET" >&2
+          echo "::group::group $FROM_SECRET"
+          echo "::endgroup::"
       - name: Step named \${{ secrets.TOKEN }}
         run: echo "\${{ steps.add.outputs.value }}"
+      - id: literal
+        run: echo "literal ${MASKED}"
 `,
       secrets: { TOKEN: SECRET },
     });
@@ -228,7 +248,8 @@ jobs:
     expect(run.job("j").annotations[0]).toMatchObject({ title: "***", message: "about ***" });
     expect(run.job("j").summary).toBe("summary *** ***\n");
     expect(run.job("j").steps[2]!.name).toBe("Step named ***");
-    expect(run.lines("j", 2)).toContain("##[group]Run echo \"***\"");
+    expect(run.step("j", "literal").name).toBe('Run echo "literal ***"');
+    expect(run.lines("j", 2)).toContain('##[group]Run echo "***"');
   });
 
   it("the ::add-mask:: line itself is not printed", () => {

@@ -99,7 +99,11 @@ jobs:
       { name: "if: success() is skipped", job: "on-success", result: "skipped" },
       { name: "if: always() still runs", job: "on-always", result: "success" },
       { name: "if: failure() runs", job: "on-failure", result: "success" },
-      { name: "if: cancelled() is skipped (nothing cancelled)", job: "on-cancelled", result: "skipped" },
+      {
+        name: "if: cancelled() is skipped (nothing cancelled)",
+        job: "on-cancelled",
+        result: "skipped",
+      },
       { name: "failure('broken') names one need", job: "named-failure", result: "success" },
       { name: "always() runs after a skipped need", job: "skipped-need-always", result: "success" },
     ])("$name", ({ job, result }) => {
@@ -111,6 +115,75 @@ jobs:
       expect(starts(run.events).sort()).toEqual(
         ["broken", "named-failure", "on-always", "on-failure", "skipped-need-always"].sort(),
       );
+    });
+  });
+
+  describe(`a cancelled run (${STATUS}#cancelled, ${STATUS}#always)`, () => {
+    let run: FixtureRun;
+    beforeAll(async () => {
+      const controller = new AbortController();
+      run = await runFixture({
+        workflow: `on: push
+jobs:
+  a:
+    runs-on: x
+    steps:
+      - run: sleep 1
+      - id: default
+        run: echo default
+      - id: cleanup
+        if: always()
+        run: echo cleanup
+  on-cancelled:
+    needs: a
+    if: cancelled()
+    runs-on: x
+    steps: [{ id: s, run: echo on-cancelled }]
+  on-always:
+    needs: a
+    if: always()
+    runs-on: x
+    steps: [{ id: s, run: echo on-always }]
+  plain:
+    needs: a
+    runs-on: x
+    steps: [{ run: echo plain }]
+  not-cancelled:
+    needs: a
+    if: \${{ !cancelled() }}
+    runs-on: x
+    steps: [{ run: echo not-cancelled }]
+`,
+        // Ctrl-C while job a runs its first step.
+        onSandbox: (job) => {
+          if (job === "a") setTimeout(() => controller.abort(), 300);
+        },
+        signal: controller.signal,
+      });
+    });
+
+    it.each([
+      { name: "the running job is cancelled", job: "a", result: "cancelled" },
+      { name: "if: cancelled() runs, its steps too", job: "on-cancelled", result: "success" },
+      { name: "if: always() runs, its steps too", job: "on-always", result: "success" },
+      { name: "no if (implied success()) is skipped", job: "plain", result: "skipped" },
+      { name: "if: !cancelled() is skipped", job: "not-cancelled", result: "skipped" },
+    ])("$name", ({ job, result }) => {
+      expect(run.job(job).result).toBe(result);
+    });
+
+    it("the running job's later steps run only under always()", () => {
+      expect(
+        run
+          .job("a")
+          .steps.slice(1)
+          .map((s) => [s.id, s.conclusion]),
+      ).toEqual([
+        ["default", "skipped"],
+        ["cleanup", "success"],
+      ]);
+      expect(run.job("on-always").steps.map((s) => s.conclusion)).toEqual(["success"]);
+      expect(run.report.result).toBe("cancelled");
     });
   });
 
@@ -194,13 +267,51 @@ jobs:
 
   it.each([
     {
+      name: "include only: each entry is a combination",
+      strategy: "matrix:\n        include: [{ os: linux }, { os: mac, arch: arm }]",
+      expected: ["t (linux)", "t (mac, arm)"],
+    },
+    {
+      name: "a matrix from a needed job's output with fromJSON (#example-using-contexts-to-create-matrices)",
+      strategy: "matrix: ${{ fromJSON(needs.setup.outputs.matrix) }}",
+      expected: ["t (a)", "t (b)"],
+    },
+  ])(`$name`, async ({ strategy, expected }) => {
+    const run = await runFixture({
+      workflow: `on: push
+jobs:
+  setup:
+    runs-on: x
+    outputs:
+      matrix: \${{ steps.m.outputs.matrix }}
+    steps:
+      - id: m
+        run: echo 'matrix={"name":["a","b"]}' >> "$GITHUB_OUTPUT"
+  t:
+    needs: setup
+    runs-on: x
+    strategy:
+      ${strategy}
+    steps: [{ run: "true" }]
+`,
+    });
+    expect(
+      run.report.jobs
+        .filter((j) => j.id === "t")
+        .map((j) => j.name)
+        .sort(),
+    ).toEqual(expected);
+  });
+
+  it.each([
+    {
       name: "no name: the job id and the values",
       key: "",
       expected: ["test (1)", "test (2)"],
     },
     {
       name: "a name with a matrix expression: evaluated per combination",
-      key: "name: Test on \${{ matrix.n }}",
+      key: "name: Test on ${{ matrix.n }}",
       expected: ["Test on 1", "Test on 2"],
     },
     {
@@ -352,8 +463,7 @@ describe("refused before any sandbox exists", () => {
       jobKeys: "",
       step: "echo hi\n        shell: pwsh",
       at: [7, 16],
-      message:
-        "shell: pwsh is not supported: sandboxes are Linux and have no PowerShell or cmd",
+      message: "shell: pwsh is not supported: sandboxes are Linux and have no PowerShell or cmd",
     },
     {
       name: `a docker:// action (${SYNTAX}#example-using-a-docker-hub-action)`,
@@ -364,7 +474,8 @@ describe("refused before any sandbox exists", () => {
     },
   ])("$name", async ({ jobKeys, step, at, message }) => {
     const sandboxes: string[] = [];
-    const steps = step === undefined ? "      - uses: docker://alpine:3\n" : `      - run: ${step}\n`;
+    const steps =
+      step === undefined ? "      - uses: docker://alpine:3\n" : `      - run: ${step}\n`;
     const error = await runFixture({
       workflow: `on: push\njobs:\n  j:\n${jobKeys}    runs-on: x\n    steps:\n${steps}`,
       onSandbox: (job) => sandboxes.push(job),

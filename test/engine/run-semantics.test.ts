@@ -9,13 +9,19 @@ import { printed, REPO, runFixture, WORKSPACE } from "../support/run-fixture.js"
 import type { FixtureRun } from "../support/run-fixture.js";
 
 const SYNTAX = "https://docs.github.com/en/actions/reference/workflows-and-actions/workflow-syntax";
-const EXPRESSIONS = "https://docs.github.com/en/actions/reference/workflows-and-actions/expressions";
+const EXPRESSIONS =
+  "https://docs.github.com/en/actions/reference/workflows-and-actions/expressions";
 const CONTEXTS = "https://docs.github.com/en/actions/reference/workflows-and-actions/contexts";
 const VARIABLES = "https://docs.github.com/en/actions/reference/workflows-and-actions/variables";
 
 /** The job's lines of the step with this id (its index in the report), without the header. */
 const stepLines = (run: FixtureRun, job: string, id: string): string[] =>
-  printed(run.lines(job, run.job(job).steps.findIndex((s) => s.id === id)));
+  printed(
+    run.lines(
+      job,
+      run.job(job).steps.findIndex((s) => s.id === id),
+    ),
+  );
 
 describe(`step if with status functions: ${EXPRESSIONS}#status-check-functions`, () => {
   let run: FixtureRun;
@@ -171,14 +177,24 @@ jobs:
 
   it.each([
     { name: "workflow defaults apply", job: "workflow-defaults", id: "s", line: "no-bash wf-dir" },
-    { name: "job defaults win over workflow defaults", job: "job-defaults", id: "s", line: "bash job-dir" },
+    {
+      name: "job defaults win over workflow defaults",
+      job: "job-defaults",
+      id: "s",
+      line: "bash job-dir",
+    },
     {
       name: `step shell and working-directory win (${SYNTAX}#jobsjob_idstepsworking-directory)`,
       job: "job-defaults",
       id: "own",
       line: "no-bash deeper",
     },
-    { name: "an absolute working-directory is kept", job: "job-defaults", id: "absolute", line: "/tmp" },
+    {
+      name: "an absolute working-directory is kept",
+      job: "job-defaults",
+      id: "absolute",
+      line: "/tmp",
+    },
   ])("$name", ({ job, id, line }) => {
     expect(stepLines(run, job, id)).toEqual([line]);
   });
@@ -286,7 +302,9 @@ describe(`shells: ${SYNTAX}#jobsjob_idstepsshell`, () => {
             .join("\n")}\n`,
       )
       .join("");
-    run = await runFixture({ workflow: `on: push\njobs:\n  j:\n    runs-on: x\n    steps:\n${steps}` });
+    run = await runFixture({
+      workflow: `on: push\njobs:\n  j:\n    runs-on: x\n    steps:\n${steps}`,
+    });
   });
 
   it.each(rows.map((r, i) => ({ ...r, id: `s${i}` })))("$name", ({ id, outcome, lines }) => {
@@ -316,6 +334,9 @@ jobs:
       - id: expr
         continue-on-error: \${{ github.event_name == 'push' }}
         run: exit 1
+      - id: on-failure
+        if: failure()
+        run: echo "the job has not failed"
 `,
     });
     expect(run.step("j", "flaky")).toMatchObject({
@@ -325,6 +346,7 @@ jobs:
     });
     expect(stepLines(run, "j", "next")).toEqual(["failure/success"]);
     expect(run.step("j", "expr")).toMatchObject({ outcome: "failure", conclusion: "success" });
+    expect(run.step("j", "on-failure").conclusion).toBe("skipped");
     expect(run.job("j").result).toBe("success");
   });
 });
@@ -455,8 +477,7 @@ describe(`hashFiles: ${EXPRESSIONS}#hashfiles`, () => {
     {
       name: "one pattern: the SHA-256 of the files' SHA-256s",
       args: "'lock/*.txt'",
-      expected: () =>
-        sha256(Buffer.concat([sha256("a\n"), sha256("b\n")])).toString("hex"),
+      expected: () => sha256(Buffer.concat([sha256("a\n"), sha256("b\n")])).toString("hex"),
     },
     {
       name: "a ! pattern leaves files out",

@@ -89,7 +89,7 @@ async function run(state: State, spec: JobSpec): Promise<SandboxReport> {
   await stage(work, spec);
   const overlay = await prepareOverlay(dir);
   state.emit({ type: "phase", phase: "ready" });
-  let outcome: SandboxReport["outcome"] = "success";
+  let outcome: SandboxReport["outcome"];
   let error: string | undefined;
   try {
     const control: JobControl = {
@@ -128,10 +128,14 @@ async function stage(work: string, spec: JobSpec): Promise<void> {
     if (d.only) {
       // Just the listed entries, as the VM does it: tar reads the list, links stay links.
       await mkdir(target, { recursive: true });
-      const pack = execa("tar", ["-C", d.source, "--null", "--no-recursion", "-T", "-", "-cf", "-"], {
-        input: d.only.map((f) => `${f}\0`).join(""),
-        buffer: { stdout: false },
-      });
+      const pack = execa(
+        "tar",
+        ["-C", d.source, "--null", "--no-recursion", "-T", "-", "-cf", "-"],
+        {
+          input: d.only.map((f) => `${f}\0`).join(""),
+          buffer: { stdout: false },
+        },
+      );
       await Promise.all([pack, execa("tar", ["-C", target, "-xf", "-"], { stdin: pack.stdout! })]);
     } else {
       await mkdir(path.dirname(target), { recursive: true });
@@ -150,7 +154,8 @@ async function prepareOverlay(dir: string): Promise<string> {
   const links: [string, string][] = [];
   if (!existsSync(GUEST_NODE)) links.push(["node", process.execPath]);
   const onPath = (cmd: string) => GUEST_PATH.split(":").some((d) => existsSync(path.join(d, cmd)));
-  if (!onPath("python") && existsSync("/usr/bin/python3")) links.push(["python", "/usr/bin/python3"]);
+  if (!onPath("python") && existsSync("/usr/bin/python3"))
+    links.push(["python", "/usr/bin/python3"]);
   if (links.length === 0) return "";
   const overlay = path.join(dir, "overlay");
   await mkdir(path.join(overlay, "upper"), { recursive: true });

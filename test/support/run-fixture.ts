@@ -51,6 +51,8 @@ export interface Fixture {
   readonly maxParallel?: number;
   /** Called for every sandbox created, before it runs. */
   readonly onSandbox?: (job: string) => void;
+  /** Cancels the run (Ctrl-C). */
+  readonly signal?: AbortSignal;
 }
 
 export interface FixtureRun {
@@ -114,6 +116,7 @@ async function runIn(root: string, fixture: Fixture): Promise<FixtureRun> {
     evalOptions: { file: workflow.file },
     emit,
     now,
+    ...(fixture.signal === undefined ? {} : { signal: fixture.signal }),
     runJob: createJobInstanceRunner({
       workflow,
       repo: { root, ...REPO, files: undefined, hasGitDir: false },
@@ -137,8 +140,7 @@ async function runIn(root: string, fixture: Fixture): Promise<FixtureRun> {
   });
   const job = (name: string): JobReport => {
     const found = report.jobs.find((j) => j.name === name);
-    if (!found)
-      throw new Error(`no job '${name}' in ${report.jobs.map((j) => j.name).join(", ")}`);
+    if (!found) throw new Error(`no job '${name}' in ${report.jobs.map((j) => j.name).join(", ")}`);
     return found;
   };
   return {
