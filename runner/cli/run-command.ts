@@ -27,13 +27,16 @@ import { collectGarbage, EXIT_STATUS } from "../sandbox/index.js";
 import { createVmSandbox } from "../sandbox/vm/index.js";
 import type { Accel } from "../sandbox/vm/index.js";
 import type { Io } from "./main.js";
-import { loadOptions, packageRoot } from "./policy-files.js";
+import { loadOptions } from "./policy-files.js";
 import { createRunRenderer, renderRunReport } from "./run-render.js";
 import {
   checkoutFiles,
-  listWorkflows,
+  defaultPayload,
   parsePairs,
+  pickPolicy,
+  pickWorkflow,
   readDotenv,
+  readEventFile,
   repoInfo,
   repoRoot,
 } from "./run-repo.js";
@@ -74,46 +77,6 @@ export interface RunOptions {
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
-/** The workflow to run: the argument, or the only one there is; several: the list, and exit 2. */
-function pickWorkflow(io: Io, root: string, arg: string | undefined): string {
-  if (arg) {
-    const direct = path.resolve(io.cwd, arg);
-    if (existsSync(direct)) return direct;
-    const named = listWorkflows(root).find(
-      (f) => path.basename(f) === arg || path.basename(f).replace(/\.ya?ml$/, "") === arg,
-    );
-    if (named) return named;
-    throw new SandboxedError("SBX_CLI_NO_FILES", `no workflow ${arg}`, {
-      hint: `workflows here: ${
-        listWorkflows(root)
-          .map((f) => path.relative(io.cwd, f))
-          .join(", ") || "none in .github/workflows/"
-      }`,
-    });
-  }
-  const all = listWorkflows(root);
-  if (all.length === 1) return all[0]!;
-  if (all.length === 0)
-    throw new SandboxedError(
-      "SBX_CLI_NO_FILES",
-      `no workflows in ${path.join(root, ".github", "workflows")}`,
-      {
-        hint: `name one: sandboxed run path/to/workflow.yml (a sample: sandboxed run ${path.relative(io.cwd, path.join(packageRoot(), "examples", "hello", ".github", "workflows", "ci.yml"))})`,
-      },
-    );
-  throw new SandboxedError(
-    "SBX_CLI_WHICH_WORKFLOW",
-    `${all.length} workflows in .github/workflows; say which:\n${all.map((f) => `  sandboxed run ${path.relative(io.cwd, f)}`).join("\n")}`,
-    { hint: "name the workflow file (or its base name) as the first argument" },
-  );
-}
-
-function pickPolicy(io: Io, root: string, flag: string | undefined): string {
-  if (flag) return path.resolve(io.cwd, flag);
-  const repoPolicy = path.join(root, ".github", "sandbox-policy.yml");
-  return existsSync(repoPolicy) ? repoPolicy : path.join(packageRoot(), "policies", "default.yml");
-}
-
 /** At most as many VMs as the host has cores and memory for, by the policy's own size. */
 function hostCapacity(policy: ResolvedPolicy): number {
   const byCpu = Math.floor(os.cpus().length / policy.resources.cpus);
@@ -142,7 +105,7 @@ export async function runCommand(
     throw new SandboxedError("SBX_CLI_NO_FILES", `no folder ${root}`, {
       hint: "-C names the repository's folder",
     });
-  const file = pickWorkflow(io, root, workflowArg);
+  const file = await pickWorkflow(io, root, workflowArg);
   const rel = path.relative(root, file).split(path.sep).join("/");
   // Refusals come first: a workflow we cannot run never boots a VM.
   const workflow = await loadWorkflow(
@@ -275,55 +238,6 @@ export async function runCommand(
   if (opts.json) io.stdout(`${JSON.stringify(report, null, 2)}\n`);
   else io.stderr(renderRunReport(report, { policyFile: shownPolicy }));
   return exitStatusOf(report);
-}
-
-function readEventFile(file: string): unknown {
-  try {
-    return JSON.parse(readFileSync(file, "utf8"));
-  } catch (error) {
-    throw new SandboxedError("SBX_CLI_EVENT_FILE", `${file}: ${(error as Error).message}`, {
-      hint: "give a webhook payload as JSON, e.g. one copied from a delivery in the repository's webhook settings",
-    });
-  }
-}
-
-/**
- * Without --event-file, a payload with the fields workflows read most (the ref, the commit, the
- * repository; a pull request's head and base; workflow_dispatch inputs), from the checkout.
- */
-export function defaultPayload(
-  event: string,
-  info: { repository: string; sha: string; ref: string; actor: string },
-  inputs: Record<string, string>,
-): Record<string, unknown> {
-  const [owner = "", name = ""] = info.repository.split("/");
-  const repository = {
-    full_name: info.repository,
-    name,
-    owner: { login: owner },
-    default_branch: "main",
-  };
-  const sender = { login: info.actor };
-  const branch = info.ref.replace(/^refs\/heads\//, "");
-  switch (event) {
-    case "workflow_dispatch":
-      return { inputs, ref: info.ref, repository, sender };
-    case "pull_request":
-    case "pull_request_target":
-      return {
-        action: "opened",
-        number: 1,
-        pull_request: {
-          number: 1,
-          head: { ref: branch, sha: info.sha },
-          base: { ref: repository.default_branch },
-        },
-        repository,
-        sender,
-      };
-    default:
-      return { ref: info.ref, after: info.sha, head_commit: { id: info.sha }, repository, sender };
-  }
 }
 
 /** 0 success, 1 a failed step, a breach's own status when a cap stopped a job, 70 otherwise. */

@@ -6,7 +6,10 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
+import { createInterface } from "node:readline/promises";
 import { SandboxedError } from "../errors/index.js";
+import type { Io } from "./main.js";
+import { packageRoot } from "./policy-files.js";
 
 export interface RepoInfo {
   readonly root: string;
@@ -125,4 +128,105 @@ export function parsePairs(option: string, values: readonly string[]): Record<st
     out[v.slice(0, eq)] = v.slice(eq + 1);
   }
   return out;
+}
+
+/** The workflow to run: the argument, or the only one there is; several: the list, and exit 2. */
+export async function pickWorkflow(io: Io, root: string, arg: string | undefined): Promise<string> {
+  if (arg) {
+    const direct = path.resolve(io.cwd, arg);
+    if (existsSync(direct)) return direct;
+    const named = listWorkflows(root).find(
+      (f) => path.basename(f) === arg || path.basename(f).replace(/\.ya?ml$/, "") === arg,
+    );
+    if (named) return named;
+    throw new SandboxedError("SBX_CLI_NO_FILES", `no workflow ${arg}`, {
+      hint: `workflows here: ${
+        listWorkflows(root)
+          .map((f) => path.relative(io.cwd, f))
+          .join(", ") || "none in .github/workflows/"
+      }`,
+    });
+  }
+  const all = listWorkflows(root);
+  if (all.length === 1) return all[0]!;
+  if (all.length === 0)
+    throw new SandboxedError(
+      "SBX_CLI_NO_FILES",
+      `no workflows in ${path.join(root, ".github", "workflows")}`,
+      {
+        hint: `add one, or try the sample: sandboxed run -C ${path.relative(io.cwd, path.join(packageRoot(), "examples", "hello")) || "."}`,
+      },
+    );
+  // On a terminal, ask; elsewhere (scripts, CI) list the choices and stop.
+  if (io.isTty && process.stdin.isTTY) {
+    const rl = createInterface({ input: process.stdin, output: process.stderr });
+    try {
+      all.forEach((f, i) => io.stderr(`  ${i + 1}) ${path.relative(root, f)}\n`));
+      const answer = await rl.question(`Which workflow? [1-${all.length}] `);
+      const picked = all[Number(answer.trim()) - 1];
+      if (picked) return picked;
+    } finally {
+      rl.close();
+    }
+  }
+  throw new SandboxedError(
+    "SBX_CLI_WHICH_WORKFLOW",
+    `${all.length} workflows in .github/workflows; say which:\n${all.map((f) => `  sandboxed run ${path.relative(io.cwd, f)}`).join("\n")}`,
+    { hint: "name the workflow file (or its base name) as the first argument" },
+  );
+}
+
+export function pickPolicy(io: Io, root: string, flag: string | undefined): string {
+  if (flag) return path.resolve(io.cwd, flag);
+  const repoPolicy = path.join(root, ".github", "sandbox-policy.yml");
+  return existsSync(repoPolicy) ? repoPolicy : path.join(packageRoot(), "policies", "default.yml");
+}
+
+export function readEventFile(file: string): unknown {
+  try {
+    return JSON.parse(readFileSync(file, "utf8"));
+  } catch (error) {
+    throw new SandboxedError("SBX_CLI_EVENT_FILE", `${file}: ${(error as Error).message}`, {
+      hint: "give a webhook payload as JSON, e.g. one copied from a delivery in the repository's webhook settings",
+    });
+  }
+}
+
+/**
+ * Without --event-file, a payload with the fields workflows read most (the ref, the commit, the
+ * repository; a pull request's head and base; workflow_dispatch inputs), from the checkout.
+ */
+export function defaultPayload(
+  event: string,
+  info: { repository: string; sha: string; ref: string; actor: string },
+  inputs: Record<string, string>,
+): Record<string, unknown> {
+  const [owner = "", name = ""] = info.repository.split("/");
+  const repository = {
+    full_name: info.repository,
+    name,
+    owner: { login: owner },
+    default_branch: "main",
+  };
+  const sender = { login: info.actor };
+  const branch = info.ref.replace(/^refs\/heads\//, "");
+  switch (event) {
+    case "workflow_dispatch":
+      return { inputs, ref: info.ref, repository, sender };
+    case "pull_request":
+    case "pull_request_target":
+      return {
+        action: "opened",
+        number: 1,
+        pull_request: {
+          number: 1,
+          head: { ref: branch, sha: info.sha },
+          base: { ref: repository.default_branch },
+        },
+        repository,
+        sender,
+      };
+    default:
+      return { ref: info.ref, after: info.sha, head_commit: { id: info.sha }, repository, sender };
+  }
 }

@@ -62,6 +62,8 @@ export interface JobRunOptions {
   readonly evalOptions: EvaluateOptions;
   readonly runStep: StepRunner;
   readonly defaultName: (step: WorkflowStep) => string;
+  /** A JavaScript action's `pre`, run before the job's first step under its pre-if. */
+  readonly preOf?: (step: WorkflowStep) => PostStep | undefined;
   readonly emit: (event: EngineEvent) => void;
   readonly now: () => number;
 }
@@ -141,6 +143,27 @@ export async function runJobSteps(
     }
     scope.steps[id] = { outputs: { ...(result?.outputs ?? {}) }, outcome, conclusion };
   };
+
+  // Pre steps first, in step order (https://docs.github.com/en/actions/reference/workflows-and-actions/metadata-syntax#runspre).
+  for (const pre of options.steps.flatMap((s) => options.preOf?.(s) ?? [])) {
+    const i = index++;
+    const started = options.now();
+    emit({ type: "step-start", job, index: i, name: pre.name });
+    try {
+      const ctx0 = contextsFor(base, scope);
+      if (!evaluateCondition(pre.condition, ctx0, stepStatus(scope), options.evalOptions)) {
+        finish(i, `pre-${i}`, pre.name, started, "skipped", false);
+        continue;
+      }
+      const result = await pre.run(context(i, {}));
+      const failed = result !== undefined && (result.exitCode !== 0 || result.commandFailed);
+      finish(i, `pre-${i}`, pre.name, started, failed ? "failure" : "success", false);
+    } catch (error) {
+      const message = masker.redact((error as Error).message);
+      context(i, {}).annotate({ level: "error", message, origin: "runner" });
+      finish(i, `pre-${i}`, pre.name, started, "failure", false, { error: message });
+    }
+  }
 
   for (const step of options.steps) {
     // Cancelled (Ctrl-C, fail-fast): later steps run only under always() or cancelled().

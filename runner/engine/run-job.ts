@@ -18,7 +18,7 @@ import { runJobSteps } from "./job-runner.js";
 import type { JobStepsResult, StepRunner } from "./job-runner.js";
 import { createMasker } from "./masker.js";
 import type { PreparedActions } from "./prepare-actions.js";
-import { createStepRunner } from "./step-kinds.js";
+import { createStepRunner, preStepOf } from "./step-kinds.js";
 import type { EngineEvent, JobReport } from "./types.js";
 import type { JobInstance } from "./workflow-runner.js";
 import type { LoadedWorkflow, WorkflowStep } from "./workflow.js";
@@ -176,7 +176,7 @@ export function createJobInstanceRunner(deps: JobRunnerDeps) {
     });
     // eslint-disable-next-line prefer-const
     let runStep: StepRunner;
-    const stepRunner = createStepRunner({
+    const kindOptions = {
       layout,
       actions: deps.actions.actions,
       defaults: [job.defaults, workflow.defaults],
@@ -189,9 +189,13 @@ export function createJobInstanceRunner(deps: JobRunnerDeps) {
       },
       defaultEnv,
       sha: deps.repo.sha,
-      runComposite: (action, inputs, ctx) =>
-        runCompositeSteps(action, compositeSteps(action.metadata), inputs, ctx, runStep),
-    });
+      runComposite: (
+        action: Parameters<typeof runCompositeSteps>[0],
+        inputs: Record<string, string>,
+        ctx: Parameters<typeof runCompositeSteps>[3],
+      ) => runCompositeSteps(action, compositeSteps(action.metadata), inputs, ctx, runStep),
+    };
+    const stepRunner = createStepRunner(kindOptions);
     runStep = stepRunner;
 
     let stepsStarted: number | undefined;
@@ -227,6 +231,7 @@ export function createJobInstanceRunner(deps: JobRunnerDeps) {
             masker,
             evalOptions,
             runStep,
+            preOf: (step) => preStepOf(kindOptions, step),
             defaultName: (s) =>
               s.kind === "run"
                 ? `Run ${(writtenText(s.run).trim().split("\n")[0] ?? "").slice(0, 80)}`

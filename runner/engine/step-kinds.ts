@@ -14,7 +14,7 @@ import type { Contexts } from "./expressions.js";
 import { GUEST_NODE } from "./guest-layout.js";
 import type { GuestLayout } from "./guest-layout.js";
 import { contextsFor, processEnv } from "./job-env.js";
-import type { StepRunContext, StepRunner } from "./job-runner.js";
+import type { PostStep, StepRunContext, StepRunner } from "./job-runner.js";
 import { shellCommand } from "./shells.js";
 import { runStepProcess } from "./step-exec.js";
 import type { StepProcessResult } from "./step-exec.js";
@@ -171,6 +171,24 @@ async function runNode(
     cwd: options.layout.workspace,
     ...(ctx.timeoutMs === undefined ? {} : { timeoutMs: ctx.timeoutMs }),
   });
+}
+
+/** The `pre` of a JavaScript action step (remote actions only: local ones have it dropped). */
+export function preStepOf(options: StepKindOptions, step: WorkflowStep): PostStep | undefined {
+  if (step.kind !== "uses") return undefined;
+  const action = options.actions.get(step.uses);
+  if (action?.kind !== "action" || action.metadata.runs.using !== "node") return undefined;
+  const { pre, preIf } = action.metadata.runs;
+  if (!pre) return undefined;
+  return {
+    name: `Pre ${step.uses}`,
+    condition: preIf,
+    run: (ctx) => {
+      const contexts = contextsFor(ctx.base, ctx.scope);
+      const inputs = actionInputs(action.metadata, step.with, contexts, ctx);
+      return runNode(options, ctx, action, step.id, pre, inputs);
+    },
+  };
 }
 
 export function createStepRunner(options: StepKindOptions): StepRunner {

@@ -507,7 +507,13 @@ jobs:
       onSandbox: (job) => sandboxes.push(job),
     }).catch((e: unknown) => e);
     expect(isSandboxedError(error)).toBe(true);
-    expect((error as Error).message).toMatch(/Docker container actions are not supported yet/);
+    expect(error).toMatchObject({
+      code: "SBX_ENGINE_ACTION_DOCKER",
+      source: { file: ".github/actions/dock/action.yml", line: 4, col: 10 },
+    });
+    expect((error as Error).message).toBe(
+      "Docker container actions are not supported yet: './.github/actions/dock' is one",
+    );
     expect(sandboxes).toEqual([]);
   });
 });

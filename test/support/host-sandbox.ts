@@ -7,7 +7,8 @@
  * What it keeps of the VM's behaviour, so the engine cannot tell the difference:
  *  - the work folder: `JobSpec.directories` (with `only`) and `JobSpec.files` are staged into a
  *    temporary folder as vm-disks.ts stages the workspace, and each command runs in a private
- *    mount namespace where that folder is bind-mounted on `/sandbox/work`;
+ *    mount namespace where that folder is bind-mounted on `/sandbox/work` (the host keeps only
+ *    the empty mount point);
  *  - `/usr/local/bin/node` is the template's Node.js: when the host has none there, an overlay on
  *    /usr/local/bin (inside the namespace only) links it to `process.execPath`; likewise `python`
  *    to python3 (the template installs python-is-python3);
@@ -38,7 +39,7 @@ const GUEST_NODE = "/usr/local/bin/node";
 
 /**
  * Runs inside the new mount namespace, before the command: $1 work folder, $2 working directory
- * (relative to /sandbox/work), $3 overlay folder or '' when /usr/local/bin needs nothing.
+ * (absolute), $3 overlay folder or '' when /usr/local/bin needs nothing.
  * Absolute paths: the step's env (its PATH) is not ours to rely on.
  */
 const ENTER = [
@@ -49,7 +50,8 @@ const ENTER = [
   '  /bin/mount -t overlay overlay -o "lowerdir=/usr/local/bin,upperdir=$3/upper,workdir=$3/work" /usr/local/bin',
   "fi",
   "set +e",
-  'cd /sandbox/work && cd "$2" 2>/dev/null || { echo "working directory not found: $2" >&2; exit 1; }',
+  'cd "$2" 2>/dev/null || { echo "working directory not found: $2" >&2; exit 1; }',
+  "unset OLDPWD",
   "shift 3",
   'exec "$@"',
 ].join("\n");
@@ -182,7 +184,8 @@ function exec(
     ...(spec.env ?? {}),
     ...(request.env ?? {}),
   };
-  const cwd = request.workingDirectory ?? ".";
+  // As the agent resolves it: relative to the work folder.
+  const cwd = path.posix.resolve("/sandbox/work", request.workingDirectory ?? ".");
   const child = spawn(
     "/usr/bin/unshare",
     [
