@@ -124,6 +124,15 @@ export async function runCommand(
   const vars = parsePairs("--var", opts.var ?? []);
   const eventName = opts.event ?? "push";
 
+  const maxParallel = opts.maxParallel ? Number(opts.maxParallel) : hostCapacity(policy);
+  if (!Number.isInteger(maxParallel) || maxParallel < 1)
+    throw new SandboxedError(
+      "SBX_CLI_USAGE",
+      `--max-parallel ${opts.maxParallel}: not a whole number of jobs`,
+      {
+        hint: "--max-parallel 2",
+      },
+    );
   requireRoot("run");
   const stateDir = stateDirOf(io, opts.stateDir);
   const recovered = await collectGarbage(stateDir);
@@ -134,7 +143,13 @@ export async function runCommand(
   const payload: unknown = opts.eventFile
     ? readEventFile(path.resolve(io.cwd, opts.eventFile))
     : defaultPayload(eventName, info, inputs);
-  const files = opts.includeIgnored ? undefined : await checkoutFiles(root);
+  // A --secret-file or --env-file inside the repository is never copied into the VM.
+  const private_ = [opts.secretFile, opts.envFile].flatMap((f) =>
+    f ? [path.relative(root, path.resolve(io.cwd, f))] : [],
+  );
+  const files = opts.includeIgnored
+    ? undefined
+    : (await checkoutFiles(root))?.filter((f) => !private_.includes(f));
   const layout = guestLayout(info.repository);
   // The policy as the user knows it: .github/sandbox-policy.yml, or the shipped file's path.
   const shownPolicy = policyFile.startsWith(root + path.sep)
@@ -197,7 +212,7 @@ export async function runCommand(
       workflow,
       plan,
       contexts: { github: { event_name: eventName }, vars, secrets, inputs },
-      maxParallel: opts.maxParallel ? Number(opts.maxParallel) : hostCapacity(policy),
+      maxParallel,
       evalOptions: { file: workflow.file },
       emit: renderer.event,
       now: Date.now,

@@ -84,7 +84,12 @@ export function processEnv(
   defaults: Readonly<Record<string, string>>,
   prepended: readonly string[],
 ): Record<string, string> {
-  const env = { ...envContext, ...defaults };
+  // GitHub lets a workflow set CI (default-env.ts); every other default wins over env.
+  const env: Record<string, string> = {
+    ...envContext,
+    ...defaults,
+    ...(envContext.CI === undefined ? {} : { CI: envContext.CI }),
+  };
   env.PATH = composePath(prepended, envContext.PATH ?? GUEST_PATH);
   return env;
 }

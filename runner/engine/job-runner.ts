@@ -36,6 +36,8 @@ export interface StepRunContext {
   readonly line: (stream: "stdout" | "stderr", text: string) => void;
   readonly group: (title: string | undefined) => void;
   readonly annotate: (annotation: Annotation) => void;
+  /** Aborts when the run is cancelled: the running step's processes are killed. */
+  readonly signal?: AbortSignal;
   /** Inside a composite action: job and workflow `defaults.run` do not apply. */
   readonly inComposite?: boolean;
   /** Register a post step (JavaScript actions with `post`). */
@@ -88,6 +90,7 @@ export async function runJobSteps(
 
   const context = (i: number, stepEnv: Record<string, string>, timeoutMs?: number) => ({
     control,
+    ...(signal ? { signal } : {}),
     scope,
     base,
     masker,
@@ -201,7 +204,7 @@ export async function runJobSteps(
       if (result?.timedOut)
         context(i, {}).annotate({
           level: "error",
-          message: `The action '${name}' has timed out after ${Math.round((timeoutMs ?? 0) / 60000)} minutes.`,
+          message: `The action '${name}' has timed out after ${Number(((timeoutMs ?? 0) / 60000).toFixed(2))} minutes.`,
           origin: "runner",
         });
       const outcome = failed ? "failure" : "success";
@@ -236,6 +239,8 @@ export async function runJobSteps(
         continue;
       }
       const result = await post.run(context(i, {}));
+      if (result?.summary)
+        summary += result.summary.endsWith("\n") ? result.summary : `${result.summary}\n`;
       const failed = result !== undefined && (result.exitCode !== 0 || result.commandFailed);
       finish(i, `post-${i}`, post.name, started, failed ? "failure" : "success", false);
     } catch (error) {

@@ -21,6 +21,9 @@ export interface PreparedActions {
   readonly directories: { source: string; path: string }[];
 }
 
+/** Composite actions inside composite actions: deeper is refused (a cycle would never end). */
+const MAX_DEPTH = 10;
+
 /** `uses:` values inside a composite action's steps. */
 function compositeUses(metadata: ActionMetadata): ActionUses[] {
   if (metadata.runs.using !== "composite") return [];
@@ -40,14 +43,22 @@ export async function prepareActions(
   const actions = new Map<string, PreparedAction>();
   const directories: { source: string; path: string }[] = [];
   const copied = new Set<string>();
-  const queue = [...uses];
-  for (let depth = 0; queue.length > 0; depth++) {
-    const ref = queue.shift()!;
+  // Each entry carries how deep in composite actions it was found.
+  const queue = uses.map((ref) => ({ ref, depth: 0 }));
+  while (queue.length > 0) {
+    const { ref, depth } = queue.shift()!;
+    const nested = (m: ActionMetadata) =>
+      compositeUses(m).map((r) => ({ ref: r, depth: depth + 1 }));
     if (actions.has(ref.uses)) continue;
-    if (depth > 100)
-      throw new SandboxedError("SBX_ENGINE_ACTION_DEPTH", "composite actions nest too deeply", {
-        hint: "GitHub allows composite actions to nest at most 9 levels",
-      });
+    if (depth > MAX_DEPTH)
+      throw new SandboxedError(
+        "SBX_ENGINE_ACTION_DEPTH",
+        `composite actions nest more than ${MAX_DEPTH} deep at ${ref.uses}`,
+        {
+          hint: "flatten the composite actions (GitHub stops at 10 levels)",
+          source: ref.source,
+        },
+      );
     if (ref.kind === "checkout") {
       actions.set(ref.uses, { kind: "checkout", uses: ref.uses });
       continue;
@@ -62,7 +73,7 @@ export async function prepareActions(
         guestDir: path.posix.join(options.layout.workspace, rel),
         metadata,
       });
-      queue.push(...compositeUses(metadata));
+      queue.push(...nested(metadata));
       continue;
     }
     if (!options.cache)
@@ -89,7 +100,7 @@ export async function prepareActions(
       repository: `${ref.owner}/${ref.repo}`,
       ref: ref.ref,
     });
-    queue.push(...compositeUses(metadata));
+    queue.push(...nested(metadata));
   }
   return { actions, directories };
 }

@@ -4,7 +4,13 @@
  * its steps, and the report: steps, outputs, annotations, summary, and the sandbox's own report.
  */
 import path from "node:path";
-import type { JobControl, JobSpec, Sandbox, SandboxEvent } from "../sandbox/index.js";
+import type {
+  JobControl,
+  JobSpec,
+  Sandbox,
+  SandboxEvent,
+  SandboxReport,
+} from "../sandbox/index.js";
 import { writtenText } from "./block-scalar.js";
 import { runCompositeSteps } from "./composite.js";
 import { compositeSteps } from "./composite-steps.js";
@@ -167,6 +173,8 @@ export function createJobInstanceRunner(deps: JobRunnerDeps) {
         stateFile: "",
         summaryFile: "",
         debug: deps.debug,
+        headRef: String(github.head_ref),
+        baseRef: String(github.base_ref),
         ...(extra.GITHUB_ACTION_PATH ? { actionPath: extra.GITHUB_ACTION_PATH } : {}),
         ...(extra.GITHUB_ACTION_REPOSITORY
           ? { actionRepository: extra.GITHUB_ACTION_REPOSITORY }
@@ -248,17 +256,36 @@ export function createJobInstanceRunner(deps: JobRunnerDeps) {
     };
 
     emit({ type: "job-start", job: label, policy: "" });
+    // A secret in a host name (`$TOKEN.evil.example`) must not reach the log in clear either.
+    const maskDecision = <T extends { host: string }>(d: T): T => ({
+      ...d,
+      host: masker.redact(d.host),
+    });
     const box = deps.createSandbox(instance, (event) => {
       if (event.type === "output" || event.type === "console") return;
-      emit({ type: "sandbox", job: label, event });
+      emit({
+        type: "sandbox",
+        job: label,
+        event:
+          event.type === "egress" ? { ...event, decision: maskDecision(event.decision) } : event,
+      });
     });
     const started = deps.now();
-    let sandbox;
+    let sandbox: SandboxReport | undefined;
     try {
       sandbox = await box.run(spec);
+    } catch (e) {
+      // The sandbox could not be made (say, the tree does not fit its disk): this job fails, the
+      // others go on, and nothing is left behind (destroy below).
+      error ??= (e as Error).message;
     } finally {
       await box.destroy();
     }
+    if (sandbox?.egress)
+      sandbox = {
+        ...sandbox,
+        egress: { ...sandbox.egress, decisions: sandbox.egress.decisions.map(maskDecision) },
+      };
     const ended = deps.now();
     stepsEnded ??= ended;
     const outputs: Record<string, string> = {};
@@ -287,7 +314,7 @@ export function createJobInstanceRunner(deps: JobRunnerDeps) {
       }
     }
     const failed =
-      error !== undefined || sandbox.outcome !== "success" || scope.status !== "success";
+      error !== undefined || sandbox?.outcome !== "success" || scope.status !== "success";
     const continueOnError =
       typeof job.continueOnError === "boolean"
         ? job.continueOnError
@@ -301,14 +328,14 @@ export function createJobInstanceRunner(deps: JobRunnerDeps) {
       outputs,
       annotations,
       summary: stepsResult?.summary ?? "",
-      sandbox,
+      ...(sandbox ? { sandbox } : {}),
       timings: {
         ...(stepsStarted === undefined ? {} : { bootMs: stepsStarted - started }),
         stepsMs: stepsStarted === undefined ? 0 : stepsEnded - stepsStarted,
         teardownMs: ended - (stepsStarted === undefined ? ended : stepsEnded),
         totalMs: ended - started,
       },
-      ...((error ?? sandbox.error) ? { error: masker.redact(error ?? sandbox.error ?? "") } : {}),
+      ...((error ?? sandbox?.error) ? { error: masker.redact(error ?? sandbox?.error ?? "") } : {}),
     };
     emit({ type: "job-end", job: label, report });
     return report;

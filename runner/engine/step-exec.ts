@@ -26,6 +26,7 @@ export interface StepProcess {
   readonly env: Readonly<Record<string, string>>;
   readonly cwd: string;
   readonly timeoutMs?: number;
+  readonly signal?: AbortSignal;
 }
 
 export interface StepIo {
@@ -114,6 +115,7 @@ export async function runStepProcess(io: StepIo, step: StepProcess): Promise<Ste
       workingDirectory: step.cwd,
       ...(step.script ? { stdin: step.script.content } : {}),
       ...(step.timeoutMs === undefined ? {} : { timeoutMs: step.timeoutMs }),
+      ...(step.signal ? { signal: step.signal } : {}),
     },
     onOutput,
   );

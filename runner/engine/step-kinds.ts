@@ -117,6 +117,7 @@ export async function runScript(
     env,
     cwd,
     ...(ctx.timeoutMs === undefined ? {} : { timeoutMs: ctx.timeoutMs }),
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
   });
 }
 
@@ -170,6 +171,7 @@ async function runNode(
     env,
     cwd: options.layout.workspace,
     ...(ctx.timeoutMs === undefined ? {} : { timeoutMs: ctx.timeoutMs }),
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
   });
 }
 

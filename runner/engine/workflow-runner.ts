@@ -182,6 +182,11 @@ async function runMatrix(
         : typeof t === "number"
           ? t
           : Number(evaluateToken(t, contexts, options.evalOptions));
+    // A value that evaluates to nothing useful must not become a zero-second timeout.
+    if (!Number.isFinite(timeoutMinutes) || timeoutMinutes <= 0)
+      throw new Error(
+        `${job.source.file}:${job.source.line}:${job.source.col}: jobs.${job.id}.timeout-minutes must be a positive number of minutes, got ${String(timeoutMinutes)}`,
+      );
   } catch (error) {
     return fail(isSandboxedError(error) || error instanceof Error ? error.message : String(error));
   }

@@ -334,6 +334,11 @@ async function serveHost(config: JobConfig, watch: Watch): Promise<void> {
       return;
     }
     if (next.t === "exec") await runCommand(config, next, watch, true, running);
+    // A cap was hit: the job is over, whatever steps the host still has (always(), post).
+    if (watch.breach) {
+      reader.kill("SIGKILL");
+      return;
+    }
   }
 }
 

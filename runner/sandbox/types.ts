@@ -47,6 +47,8 @@ export interface ExecRequest {
   readonly stdin?: string;
   /** Kill the command's processes after this long (a step's timeout-minutes). */
   readonly timeoutMs?: number;
+  /** Kill them when this aborts (the run was cancelled). */
+  readonly signal?: AbortSignal;
 }
 
 export interface ExecResult {

@@ -134,6 +134,9 @@ export function createJobState(options: {
             timedOut: false,
           };
           pending.set(i, entry);
+          request.signal?.addEventListener("abort", () => options.send({ t: "kill", i }), {
+            once: true,
+          });
           if (request.timeoutMs !== undefined) {
             entry.timer = setTimeout(() => {
               entry.timedOut = true;
