@@ -78,11 +78,13 @@ export interface RunOptions {
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
 /** At most as many VMs as the host has cores and memory for, by the policy's own size. */
-function hostCapacity(policy: ResolvedPolicy): number {
-  const byCpu = Math.floor(os.cpus().length / policy.resources.cpus);
-  const byMemory = Math.floor(
-    (os.totalmem() * 0.8) / (policy.resources.memoryBytes + 512 * 2 ** 20),
-  );
+export function hostCapacity(
+  resources: { readonly cpus: number; readonly memoryBytes: number },
+  host = { cpus: os.cpus().length, memoryBytes: os.totalmem() },
+): number {
+  const byCpu = Math.floor(host.cpus / resources.cpus);
+  // 512 MiB per VM for QEMU itself (TCG's code cache included): see docs/benchmarks.md.
+  const byMemory = Math.floor((host.memoryBytes * 0.8) / (resources.memoryBytes + 512 * 2 ** 20));
   return Math.max(1, Math.min(byCpu, byMemory));
 }
 
@@ -124,7 +126,7 @@ export async function runCommand(
   const vars = parsePairs("--var", opts.var ?? []);
   const eventName = opts.event ?? "push";
 
-  const maxParallel = opts.maxParallel ? Number(opts.maxParallel) : hostCapacity(policy);
+  const maxParallel = opts.maxParallel ? Number(opts.maxParallel) : hostCapacity(policy.resources);
   if (!Number.isInteger(maxParallel) || maxParallel < 1)
     throw new SandboxedError(
       "SBX_CLI_USAGE",

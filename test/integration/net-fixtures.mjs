@@ -91,6 +91,8 @@ function dnsServer(host) {
 }
 
 async function internet(certdir) {
+  // One process is the whole internet: a socket error must never take it down.
+  process.on("uncaughtException", (error) => console.error(`internet: ${error.message}`));
   const waits = [...dnsServer("8.8.8.8"), ...dnsServer("1.1.1.1")];
   // GET /bytes/<n>: n bytes down; a request body (PUT/POST) is read and counted: bandwidth tests.
   const page = (body) => (req, res) => {
@@ -113,7 +115,13 @@ async function internet(certdir) {
   for (const port of [80, 443, 22]) {
     waits.push(
       listening(
-        net.createServer((s) => s.end("forbidden\n")),
+        // A probe that connects and resets at once makes this write fail (ECONNRESET/EPIPE):
+        // without a handler that error killed the whole fake internet mid-suite (the old
+        // "test world controls" flake, seen after the egress suite).
+        net.createServer((s) => {
+          s.on("error", () => {});
+          s.end("forbidden\n");
+        }),
         port,
         "203.0.113.10",
       ),

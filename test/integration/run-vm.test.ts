@@ -175,6 +175,21 @@ describe("sandboxed run", () => {
     for (const d of [enforced, audit]) rmSync(d, { recursive: true, force: true });
   });
 
+  it("a job's timeout-minutes shortens the policy's timeout: the VM is stopped with its own reason (L17)", async () => {
+    // https://docs.github.com/en/actions/reference/workflows-and-actions/workflow-syntax#jobsjob_idtimeout-minutes
+    const dir = repo(
+      "on: push\njobs:\n  slow:\n    runs-on: sandboxed\n    timeout-minutes: 0.25\n    steps:\n      - run: sleep 120\n",
+      "network: { mode: none }\n",
+    );
+    const report = path.join(dir, "report.json");
+    const r = await cli(["run", "-C", dir, ...COMMON, "--template", "minimal", "--report", report]);
+    expect(r.code, r.stderr).toBe(5);
+    const run = JSON.parse(readFileSync(report, "utf8")) as RunReport;
+    expect(run.jobs[0]!.sandbox?.breach).toMatchObject({ kind: "timeout", limit: 15 });
+    expect(r.stderr).toContain("limit: timeout 15s");
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   it("refuses what the engine cannot run before any VM boots, with file:line:col and why", async () => {
     const dir = repo(
       "on: push\njobs:\n  db:\n    runs-on: sandboxed\n    services:\n      pg: { image: postgres }\n    steps:\n      - run: true\n",

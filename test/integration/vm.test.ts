@@ -1,7 +1,8 @@
 // The VM backend against real QEMU guests (TCG here, KVM where it works): the shared contract,
 // plus what only a VM has: the jailed, seccomp-filtered, unprivileged QEMU, and crash recovery.
 import { execFile, spawn } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -74,6 +75,75 @@ describe("vm: host side", () => {
     expect(mountNs).toMatch(new RegExp(`${TEST_STATE_DIR} .*tmpfs sandboxed-state`));
     expect(mountNs).toMatch(/ \/home .*tmpfs sandboxed-hide/);
     expect(cmdline).not.toMatch(/virtfs|9p|fsdev|vhost-user-fs/);
+  });
+
+  it("a guest that never says ready is booted once more on fresh disks, then reported as infrastructure, with nothing left (L19)", async () => {
+    const phases: string[] = [];
+    const id = `sbx-test-${process.pid}-${++counter}`;
+    const box = createVmSandbox({
+      id,
+      policy: policy({ memory: "512MiB", disk: "256MiB", timeout: "2m" }),
+      stateDir: TEST_STATE_DIR,
+      template,
+      accel: ACCEL,
+      // No guest boots in 0.3 s: both attempts stall.
+      bootTimeoutMs: 300,
+      onEvent: (e) => {
+        if (e.type === "phase") phases.push(`${e.phase}${e.detail ? ` ${e.detail}` : ""}`);
+      },
+    });
+    let report;
+    try {
+      report = await box.run({ steps: [{ name: "never", argv: ["true"] }] });
+    } finally {
+      await box.destroy();
+    }
+    expect(report.outcome).toBe("infrastructure");
+    expect(report.exitStatus).toBe(70);
+    expect(report.error).toMatch(/^the guest did not boot within 0.3s, twice/);
+    expect(report.breach).toBeUndefined();
+    expect(phases.filter((p) => p === "boot" || p === "boot retry")).toEqual([
+      "boot",
+      "boot retry",
+    ]);
+    expect(existsSync(path.join(TEST_STATE_DIR, "sandboxes", id))).toBe(false);
+    expect(
+      qemuPids().filter((p) => readFileSync(`/proc/${p}/cmdline`, "utf8").includes(id)),
+    ).toEqual([]);
+  });
+
+  it("files that do not fit the workspace disk stop the job before boot, with nothing left (L25)", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "sbx-big-"));
+    // Random bytes: a sparse or zero file would fit.
+    await exec("sh", ["-c", `head -c ${300 * 2 ** 20} /dev/urandom > ${dir}/big.bin`]);
+    const id = `sbx-test-${process.pid}-${++counter}`;
+    const phases: string[] = [];
+    const box = createVmSandbox({
+      id,
+      policy: policy({ memory: "512MiB", disk: "256MiB" }),
+      stateDir: TEST_STATE_DIR,
+      template,
+      accel: ACCEL,
+      onEvent: (e) => {
+        if (e.type === "phase") phases.push(e.phase);
+      },
+    });
+    try {
+      await expect(
+        box.run({ steps: [], directories: [{ source: dir, path: "repo" }] }),
+      ).rejects.toMatchObject({
+        code: "SBX_SANDBOX_WORKSPACE_TOO_BIG",
+        message: expect.stringMatching(
+          /^the job's files \(300MiB\) do not fit in the workspace disk of 256MiB/,
+        ),
+        hint: "raise resources.disk in the policy, or leave large ignored files out",
+      });
+    } finally {
+      await box.destroy();
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(phases).not.toContain("boot");
+    expect(existsSync(path.join(TEST_STATE_DIR, "sandboxes", id))).toBe(false);
   });
 
   it("the guest sees no host folder: no 9p or virtiofs mounts, only its own disks", async () => {
