@@ -115,7 +115,7 @@ export async function createJobDisks(
     const used = Number(stdout.split("\t")[0]);
     throw new SandboxedError(
       "SBX_SANDBOX_WORKSPACE_TOO_BIG",
-      `the job's files (${formatSize(used)}) do not fit in the workspace disk of ${formatSize(diskBytes)}: ${mkfs.stderr.trim().split("\n").pop() ?? ""}`,
+      `the job's files (${Math.round(used / 2 ** 20)}MiB) do not fit in the workspace disk of ${formatSize(diskBytes)}: ${mkfs.stderr.trim().split("\n").pop() ?? ""}`,
       { hint: "raise resources.disk in the policy, or leave large ignored files out" },
     );
   }
