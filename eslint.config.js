@@ -19,7 +19,7 @@ export default tseslint.config(
   },
   { files: ["vitest.config.ts"], rules: { "no-restricted-syntax": "off" } },
   {
-    files: ["bin/**/*.js", "scripts/**/*.mjs", "bench/**/*.mjs"],
+    files: ["bin/**/*.js", "scripts/**/*.mjs", "bench/**/*.mjs", "examples/**/*.mjs"],
     languageOptions: { globals: { process: "readonly", console: "readonly", URL: "readonly" } },
   },
 );

@@ -26,9 +26,13 @@ const args = ["run", "-C", path.join(root, "examples", "hello"), "--accel", valu
 args.push("--state-dir", values["state-dir"]);
 
 // Warm-up: builds the default template when it is not cached; not measured.
-execFileSync(process.execPath, [bin, "template", "build", "default", "--state-dir", values["state-dir"]], {
-  stdio: ["ignore", "ignore", "inherit"],
-});
+execFileSync(
+  process.execPath,
+  [bin, "template", "build", "default", "--state-dir", values["state-dir"]],
+  {
+    stdio: ["ignore", "ignore", "inherit"],
+  },
+);
 
 const samples = [];
 for (let i = 0; i < runs; i++) {
@@ -43,14 +47,20 @@ for (let i = 0; i < runs; i++) {
 }
 
 const cpu = os.cpus()[0]?.model ?? "unknown CPU";
-console.log(`sandboxed run -C examples/hello, ${runs} runs, median; ${os.cpus().length} × ${cpu}, accel ${values.accel}, Node ${process.version}`);
+console.log(
+  `sandboxed run -C examples/hello, ${runs} runs, median; ${os.cpus().length} × ${cpu}, accel ${values.accel}, Node ${process.version}`,
+);
 console.log("");
 console.log("| job | total | boot (create → ready) | steps | teardown (collect + destroy) |");
 console.log("| --- | ---: | ---: | ---: | ---: |");
 for (const name of samples[0].jobs.map((j) => j.name)) {
   const of = (k) => median(samples.map((r) => r.jobs.find((j) => j.name === name)[k]));
-  console.log(`| ${name} | ${s(of("totalMs"))} | ${s(of("bootMs"))} | ${s(of("stepsMs"))} | ${s(of("teardownMs"))} |`);
+  console.log(
+    `| ${name} | ${s(of("totalMs"))} | ${s(of("bootMs"))} | ${s(of("stepsMs"))} | ${s(of("teardownMs"))} |`,
+  );
 }
 const wall = median(samples.map((r) => r.wall));
 const boot = median(samples.map((r) => r.jobs.reduce((a, j) => a + j.bootMs, 0)));
-console.log(`| whole run (wall clock, CLI start → report) | ${s(wall)} | boot share ${((boot / wall) * 100).toFixed(0)} % | | |`);
+console.log(
+  `| whole run (wall clock, CLI start → report) | ${s(wall)} | boot share ${((boot / wall) * 100).toFixed(0)} % | | |`,
+);

@@ -1,5 +1,5 @@
 // No dependencies: an action that reads its input and appends to the job summary.
-const fs = require("node:fs");
+import fs from "node:fs";
 const answer = process.env.INPUT_ANSWER;
 fs.appendFileSync(
   process.env.GITHUB_STEP_SUMMARY,
