@@ -10,8 +10,7 @@ export default defineConfig({
     testTimeout: 300_000,
     hookTimeout: 120_000,
     // @actions/workflow-parser imports its JSON schemas without an import attribute, which Node
-    // refuses (research G10); inlined, vite transforms those imports itself. The CLI uses
-    // bin/json-import-hooks.js for the same reason.
-    server: { deps: { inline: ["@actions/workflow-parser"] } },
+    // refuses (research G10): each worker registers the CLI's load hook first.
+    setupFiles: ["test/support/json-imports.ts"],
   },
 });

@@ -1,15 +1,11 @@
 // Reads action.yml fixtures with the real parser; the docs page each row encodes is in `docs`.
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { register } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ActionMetadata } from "../../runner/engine/action-metadata.js";
 import { SandboxedError } from "../../runner/errors/index.js";
 
-// vitest imports @actions/workflow-parser natively, and Node refuses its JSON imports (research
-// G10): register the CLI's load hook before the parser is first imported.
-register("../../bin/json-import-hooks.js", import.meta.url);
 const { loadActionMetadata } = await import("../../runner/engine/action-metadata.js");
 
 const MS = "https://docs.github.com/en/actions/reference/workflows-and-actions/metadata-syntax";

@@ -2,7 +2,6 @@
 // G5, G6). Rows cite https://docs.github.com/en/actions/reference/workflows-and-actions/expressions
 // unless they say otherwise. The package's cross-language conformance files (testdata/*.json) are
 // not in the published npm tarball (checked for 0.3.61), so these rows are our own.
-import { register } from "node:module";
 import { describe, expect, it } from "vitest";
 import {
   coerceToString,
@@ -14,8 +13,7 @@ import type { Contexts, StatusContext } from "../../runner/engine/expressions.js
 import { isSandboxedError } from "../../runner/errors/index.js";
 import type { SandboxedError } from "../../runner/errors/index.js";
 
-// Tokens come from loadWorkflow, which imports the parser: see workflow.test.ts for why.
-register("../../bin/json-import-hooks.js", import.meta.url);
+// Tokens come from loadWorkflow (the parser; test/support/json-imports.ts lets Node load it).
 const { loadWorkflow } = await import("../../runner/engine/workflow.js");
 
 const CONTEXTS: Contexts = {

@@ -1,7 +1,6 @@
 // loadWorkflow: the typed model read from the raw tokens (research G3, G8) and every refusal with
 // its position. Syntax reference:
 // https://docs.github.com/en/actions/reference/workflows-and-actions/workflow-syntax
-import { register } from "node:module";
 import { describe, expect, it } from "vitest";
 import { isSandboxedError } from "../../runner/errors/index.js";
 import type {
@@ -11,10 +10,6 @@ import type {
   WorkflowError,
 } from "../../runner/engine/workflow.js";
 
-// vitest imports @actions/workflow-parser natively, and Node refuses its JSON imports (research
-// G10): register the CLI's load hook before the parser is first imported. (Adding the package to
-// vitest's server.deps.inline would make this unnecessary.)
-register("../../bin/json-import-hooks.js", import.meta.url);
 const { loadWorkflow, WorkflowError: WorkflowErrorClass } =
   await import("../../runner/engine/workflow.js");
 
