@@ -153,6 +153,7 @@ export async function runCommand(
     ? undefined
     : (await checkoutFiles(root))?.filter((f) => !private_.includes(f));
   const layout = guestLayout(info.repository);
+  const copied = new Set(files ?? []);
   // The policy as the user knows it: .github/sandbox-policy.yml, or the shipped file's path.
   const shownPolicy = policyFile.startsWith(root + path.sep)
     ? path.relative(root, policyFile)
@@ -231,7 +232,11 @@ export async function runCommand(
         actions: prepared,
         runId: randomInt(1_000_000, 9_999_999),
         debug: opts.debug === true,
-        hashFiles: (patterns) => hashFilesOnHost(root, patterns),
+        hashFiles: (patterns) =>
+          hashFilesOnHost(root, patterns, {
+            guestRoot: layout.workspace,
+            ...(files ? { only: copied } : {}),
+          }),
         emit: renderer.event,
         now: Date.now,
         createSandbox: (instance, onEvent) =>

@@ -23,14 +23,28 @@ import { SandboxedError } from "../errors/index.js";
 
 const CHUNK = 1 << 20;
 
-export function hashFilesOnHost(root: string, patterns: readonly string[]): string {
+export interface HashFilesOptions {
+  /** Only these files count (the files copied into the sandbox: a checkout's, not ignored ones). */
+  readonly only?: ReadonlySet<string>;
+  /** GITHUB_WORKSPACE as the job sees it: absolute patterns under it are taken from `root`. */
+  readonly guestRoot?: string;
+}
+
+export function hashFilesOnHost(
+  root: string,
+  patterns: readonly string[],
+  options: HashFilesOptions = {},
+): string {
   const matched = new Set<string>();
   for (const line of patterns.flatMap((p) => p.split("\n"))) {
     const trimmed = line.trim();
     if (trimmed === "" || trimmed.startsWith("#")) continue;
     // As @actions/glob: each leading `!` flips the pattern between include and exclude.
     const bangs = /^!*/.exec(trimmed)![0].length;
-    const pattern = insideRoot(root, trimmed.slice(bangs));
+    let given = trimmed.slice(bangs);
+    const guest = options.guestRoot === undefined ? undefined : `${options.guestRoot}/`;
+    if (guest && given.startsWith(guest)) given = given.slice(guest.length);
+    const pattern = insideRoot(root, given);
     if (pattern === undefined) continue;
     const files = globSync([pattern], {
       cwd: root,
@@ -40,6 +54,7 @@ export function hashFilesOnHost(root: string, patterns: readonly string[]): stri
       expandDirectories: true,
     });
     for (const file of files) {
+      if (options.only && !options.only.has(file)) continue;
       if (bangs % 2 === 1) matched.delete(file);
       else matched.add(file);
     }

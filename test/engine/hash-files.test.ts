@@ -127,6 +127,20 @@ describe("hashFilesOnHost", () => {
     expect(hashFilesOnHost(root, ["b.txt"])).toBe(before);
   });
 
+  it("counts only the files copied into the sandbox, when told which", () => {
+    // An ignored file on the host is not in the job's workspace, so it must not change the key.
+    expect(hashFilesOnHost(root, ["b.txt", "a/x.txt"], { only: new Set(["b.txt"]) })).toBe(
+      expected(["b.txt"]),
+    );
+  });
+
+  it("reads an absolute pattern under GITHUB_WORKSPACE as the host folder", () => {
+    // https://docs.github.com/en/actions/reference/workflows-and-actions/expressions#hashfiles
+    expect(
+      hashFilesOnHost(root, ["/sandbox/work/r/r/b.txt"], { guestRoot: "/sandbox/work/r/r" }),
+    ).toBe(expected(["b.txt"]));
+  });
+
   it("a file it cannot open is SBX_ENGINE_HASH_FILES", () => {
     // The runner is often root, which reads any file: fail the open itself instead of chmod 000.
     vi.mocked(openSync).mockImplementationOnce(() => {
