@@ -4,6 +4,7 @@
 // gives a policy under which it passes enforced. The egress runs happen inside the test world's
 // host namespace (net-topology.ts), so nothing leaves this machine.
 import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -12,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { packageRoot } from "../../runner/cli/policy-files.js";
 import type { RunReport } from "../../runner/engine/index.js";
 import { buildTemplate } from "../../runner/sandbox/vm/index.js";
+import { startActionArchiveServer } from "../support/action-archive-server.js";
 import { requireRoot, TEST_STATE_DIR } from "./helpers.js";
 import { buildTopology, HOST_NS } from "./net-topology.js";
 import type { Topology } from "./net-topology.js";
@@ -188,6 +190,63 @@ describe("sandboxed run", () => {
     expect(run.jobs[0]!.sandbox?.breach).toMatchObject({ kind: "timeout", limit: 15 });
     expect(r.stderr).toContain("limit: timeout 15s");
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("fetches a remote action through the policy's egress decision, caches it by commit, and refuses it when the policy does not allow the API", async () => {
+    // https://docs.github.com/en/actions/reference/workflows-and-actions/workflow-syntax#jobsjob_idstepsuses
+    // A fresh commit each run, so the state dir's action cache cannot already hold it.
+    const sha = randomBytes(20).toString("hex");
+    const server = await startActionArchiveServer({
+      "octo/greet": {
+        refs: { v1: sha },
+        commits: {
+          [sha]: {
+            files: {
+              "action.yml":
+                "name: greet\ninputs:\n  who: { required: true }\nruns:\n  using: node20\n  main: index.js\n",
+              "index.js":
+                "console.log(`hello ${process.env.INPUT_WHO} from ${process.env.GITHUB_ACTION_REPOSITORY}@${process.env.GITHUB_ACTION_REF}`);\n",
+            },
+          },
+        },
+      },
+    });
+    const workflow =
+      "on: push\njobs:\n  greet:\n    runs-on: sandboxed\n    steps:\n      - uses: octo/greet@v1\n        with: { who: sandbox }\n";
+    // Audit mode lets the host fetch from the stand-in on 127.0.0.1 (an allowlist cannot name
+    // loopback: the linter refuses it), and records the decision.
+    const audit = repo(workflow, "network: { mode: audit }\n");
+    const args = ["run", "-C", audit, ...COMMON, "--template", "minimal"];
+    args.push("--github-api-url", server.apiUrl);
+    try {
+      const first = await cli(args);
+      expect(first.code, first.stderr).toBe(0);
+      expect(first.stderr).toContain("hello sandbox from octo/greet@v1");
+      expect(first.stderr).toMatch(/\[actions\] allow 127\.0\.0\.1:\d+/);
+      expect(server.count("codeload")).toBe(1);
+      // Again: the tag is resolved again (one API call), the archive comes from the cache.
+      const second = await cli(args);
+      expect(second.code, second.stderr).toBe(0);
+      expect(second.stderr).toContain("hello sandbox from octo/greet@v1");
+      expect(server.count("codeload")).toBe(1);
+      // An allowlist without the API: refused before any VM, with the fix.
+      const strict = repo(workflow, "network:\n  mode: allowlist\n  allow: [allowed.test]\n");
+      const refused = await cli([
+        "run",
+        "-C",
+        strict,
+        ...COMMON,
+        "--github-api-url",
+        server.apiUrl,
+      ]);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toContain("SBX_ENGINE_ACTION_EGRESS_DENIED");
+      expect(refused.stderr).not.toContain("sandbox: boot");
+      rmSync(strict, { recursive: true, force: true });
+    } finally {
+      await server.close();
+      rmSync(audit, { recursive: true, force: true });
+    }
   });
 
   it("refuses what the engine cannot run before any VM boots, with file:line:col and why", async () => {
