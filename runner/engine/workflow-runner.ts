@@ -50,64 +50,69 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<RunRepor
   const limit = pLimit(Math.max(1, options.maxParallel));
   const cancelled = (): boolean => options.signal?.aborted === true;
 
-  for (const stage of options.plan.stages) {
-    await Promise.all(
-      stage.map(async (job) => {
-        const needs = Object.fromEntries(
-          job.needs.map((n) => [
-            n.id,
-            results.get(n.id) ?? { result: "skipped" as JobResult, outputs: {} },
-          ]),
-        );
-        const ancestors = Object.fromEntries(
-          ancestorsOf(workflow, job.id).map((id) => [id, results.get(id)?.result ?? "skipped"]),
-        );
-        const contexts: Contexts = { ...options.contexts, needs, env: {} };
-        let run = false;
-        let error: string | undefined;
-        try {
-          run = evaluateCondition(
-            job.if,
-            contexts,
-            { level: "job", cancelled: cancelled(), ancestors },
-            options.evalOptions,
-          );
-        } catch (e) {
-          error = (e as Error).message;
-        }
-        if (!run) {
-          const report: JobReport = {
-            name: job.id,
-            id: job.id,
-            result: error ? "failure" : "skipped",
-            steps: [],
-            outputs: {},
-            annotations: [],
-            summary: "",
-            ...(error ? { error } : {}),
-          };
-          reports.push(report);
-          results.set(job.id, { result: report.result, outputs: {} });
-          options.emit({ type: "job-end", job: job.id, report });
-          return;
-        }
-        const jobReports = await runMatrix(options, job, contexts, needs, limit, cancelled());
-        reports.push(...jobReports);
-        // A matrix job's result: failure if any combination failed; its outputs come from the
-        // last combination that set them (GitHub's documented "last one wins").
-        const result: JobResult = jobReports.some((r) => r.result === "failure")
-          ? "failure"
-          : jobReports.some((r) => r.result === "cancelled")
-            ? "cancelled"
-            : "success";
-        const outputs = Object.assign({}, ...jobReports.map((r) => r.outputs)) as Record<
-          string,
-          string
-        >;
-        results.set(job.id, { result, outputs });
-      }),
+  // Each job starts as soon as the jobs it needs have ended (not when their whole stage has),
+  // as on GitHub; stages only guarantee that a job's needs were scheduled before it.
+  const ended = new Map<string, Promise<void>>();
+  const runOne = async (job: WorkflowJob): Promise<void> => {
+    await Promise.all(job.needs.map((n) => ended.get(n.id)));
+    const needs = Object.fromEntries(
+      job.needs.map((n) => [
+        n.id,
+        results.get(n.id) ?? { result: "skipped" as JobResult, outputs: {} },
+      ]),
     );
-  }
+    const ancestors = Object.fromEntries(
+      ancestorsOf(workflow, job.id).map((id) => [id, results.get(id)?.result ?? "skipped"]),
+    );
+    const contexts: Contexts = { ...options.contexts, needs, env: {} };
+    let run = false;
+    let error: string | undefined;
+    try {
+      run = evaluateCondition(
+        job.if,
+        contexts,
+        { level: "job", cancelled: cancelled(), ancestors },
+        options.evalOptions,
+      );
+    } catch (e) {
+      error = (e as Error).message;
+    }
+    if (!run) {
+      const report: JobReport = {
+        name: job.id,
+        id: job.id,
+        result: error ? "failure" : "skipped",
+        steps: [],
+        outputs: {},
+        annotations: [],
+        summary: "",
+        ...(error ? { error } : {}),
+      };
+      reports.push(report);
+      results.set(job.id, { result: report.result, outputs: {} });
+      options.emit({ type: "job-end", job: job.id, report });
+      return;
+    }
+    const jobReports = await runMatrix(options, job, contexts, needs, limit, cancelled());
+    reports.push(...jobReports);
+    // A matrix job's result: failure if any combination failed; its outputs come from the
+    // last combination that set them (GitHub's documented "last one wins").
+    const result: JobResult = jobReports.some((r) => r.result === "failure")
+      ? "failure"
+      : jobReports.some((r) => r.result === "cancelled")
+        ? "cancelled"
+        : "success";
+    const outputs = Object.assign({}, ...jobReports.map((r) => r.outputs)) as Record<
+      string,
+      string
+    >;
+    results.set(job.id, { result, outputs });
+  };
+  for (const job of options.plan.stages.flat()) ended.set(job.id, runOne(job));
+  await Promise.all(ended.values());
+  // The report lists jobs in plan order, whatever order they finished in.
+  const order = options.plan.stages.flat().map((j) => j.id);
+  reports.sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id));
   const result: JobResult = reports.some((r) => r.result === "failure")
     ? "failure"
     : reports.some((r) => r.result === "cancelled")

@@ -1,6 +1,9 @@
 // Whole workflows through the engine (loadWorkflow → planJobs → prepareActions → runWorkflow),
 // each job in the TEST-ONLY host sandbox (test/support/host-sandbox.ts): jobs, needs, job-level
 // if, job outputs, matrices, and what is refused before any sandbox exists.
+import { rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { EngineEvent } from "../../runner/engine/index.js";
 import { WorkflowError } from "../../runner/engine/index.js";
@@ -39,6 +42,38 @@ jobs:
     });
     expect(order(run.events)).toEqual(["start a", "end a", "start b", "end b", "start c", "end c"]);
     expect(run.report.result).toBe("success");
+  });
+
+  it("starts a job as soon as its own needs ended, not when its whole stage did", async () => {
+    // `slow` waits for a flag that only `late` (which needs `fast`) writes: with stage-by-stage
+    // scheduling `late` would wait for `slow`, and `slow` would time out.
+    const flag = path.join(tmpdir(), `sbx-dag-${process.pid}-${Date.now()}`);
+    try {
+      const run = await runFixture({
+        workflow: `on: push
+jobs:
+  slow:
+    runs-on: x
+    steps:
+      - run: while [ ! -f ${flag} ]; do sleep 0.05; done
+        timeout-minutes: 0.5
+  fast:
+    runs-on: x
+    steps: [{ run: echo fast }]
+  late:
+    needs: fast
+    runs-on: x
+    steps: [{ run: touch ${flag} }]
+`,
+      });
+      expect(run.report.jobs.map((j) => [j.id, j.result])).toEqual([
+        ["slow", "success"],
+        ["fast", "success"],
+        ["late", "success"],
+      ]);
+    } finally {
+      rmSync(flag, { force: true });
+    }
   });
 
   describe(`a failed need, and job-level status functions: ${STATUS}`, () => {
