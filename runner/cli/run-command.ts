@@ -20,7 +20,13 @@ import {
   prepareActions,
   runWorkflow,
 } from "../engine/index.js";
-import type { JobInstance, RunReport, WorkflowStep } from "../engine/index.js";
+import type {
+  JobInstance,
+  LoadedWorkflow,
+  Plan,
+  RunReport,
+  WorkflowStep,
+} from "../engine/index.js";
 import { decideEgress, loadPolicy } from "../policy/index.js";
 import type { ResolvedPolicy } from "../policy/index.js";
 import { collectGarbage, EXIT_STATUS } from "../sandbox/index.js";
@@ -73,6 +79,7 @@ export interface RunOptions {
   maxParallel?: string;
   debug?: boolean;
   verbose?: boolean;
+  list?: boolean;
 }
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
@@ -118,6 +125,10 @@ export async function runCommand(
     ...(opts.job ? { job: opts.job } : {}),
     ...(opts.matrix?.length ? { matrixFilter: parsePairs("--matrix", opts.matrix) } : {}),
   });
+  if (opts.list) {
+    io.stdout(listPlan(workflow, plan));
+    return 0;
+  }
   const policyFile = pickPolicy(io, root, opts.policy);
   const { policy } = loadPolicy(policyFile, loadOptions());
   const secrets = opts.secretFile ? readDotenv(path.resolve(io.cwd, opts.secretFile)) : {};
@@ -262,6 +273,26 @@ export async function runCommand(
   return exitStatusOf(report);
 }
 
+/** `--list`: the jobs that would run, in order, without running anything (no root needed). */
+function listPlan(workflow: LoadedWorkflow, plan: Plan): string {
+  const jobs = plan.stages.flat();
+  const width = Math.max(...jobs.map((j) => j.id.length));
+  const lines = [
+    `${workflow.file}${workflow.name ? ` (${workflow.name})` : ""} · ${jobs.length} job${jobs.length === 1 ? "" : "s"}`,
+    ...plan.stages.flatMap((stage, i) =>
+      stage.map((j) => {
+        const steps = `${j.steps.length} step${j.steps.length === 1 ? "" : "s"}`;
+        const extra = [
+          j.strategy ? "matrix" : "",
+          j.needs.length ? `needs ${j.needs.map((n) => n.id).join(", ")}` : "",
+        ].filter(Boolean);
+        return `  ${String(i + 1).padStart(2)}  ${j.id.padEnd(width)}  ${steps.padEnd(9)}  ${extra.join(" · ")}`.trimEnd();
+      }),
+    ),
+  ];
+  return `${lines.join("\n")}\n`;
+}
+
 /** 0 success, 1 a failed step, a breach's own status when a cap stopped a job, 70 otherwise. */
 export function exitStatusOf(report: RunReport): number {
   if (report.result === "success") return EXIT_STATUS.success;
@@ -291,6 +322,7 @@ export function registerRunCommand(
       "the repository's folder (default: the git checkout around the current folder)",
     )
     .option("-j, --job <id>", "run this job and the jobs it needs")
+    .option("-l, --list", "list the jobs that would run, in order, and stop")
     .option(
       "--matrix <key=value>",
       "only matrix combinations with this value (repeatable)",

@@ -1,6 +1,6 @@
 // The CLI as a user runs it: the built bin, real files, exit codes and output (issue 2).
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -145,5 +145,37 @@ describe("policies/policy.schema.json", () => {
   it("is the JSON Schema generated from runner/policy/schema.ts (run `npm run schema` when this fails)", () => {
     const committed = JSON.parse(readFileSync("policies/policy.schema.json", "utf8"));
     expect(committed).toEqual(policyJsonSchema());
+  });
+});
+
+describe("sandboxed run, before any VM", () => {
+  it("--list prints the jobs in order with their needs, and runs nothing", async () => {
+    const r = await cli(["run", "-C", "examples/hello", "--list"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(
+      ".github/workflows/ci.yml (hello) · 2 jobs\n" +
+        "   1  build   8 steps\n" +
+        "   2  report  1 step     needs build\n",
+    );
+  });
+
+  it("refuses an unknown job with the jobs there are", async () => {
+    const r = await cli(["run", "-C", "examples/hello", "--list", "--job", "deploy"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      ".github/workflows/ci.yml has no job 'deploy' [SBX_ENGINE_UNKNOWN_JOB]",
+    );
+    expect(r.stderr).toContain("hint: jobs in .github/workflows/ci.yml: build, report");
+  });
+
+  it("with several workflows and no terminal, lists them and stops", async () => {
+    const dir = workdir({});
+    mkdirSync(path.join(dir, ".github", "workflows"), { recursive: true });
+    for (const name of ["a.yml", "b.yml"])
+      writeFileSync(path.join(dir, ".github", "workflows", name), "on: push\njobs: {}\n");
+    const r = await cli(["run", "-C", dir, "--list"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("2 workflows in .github/workflows; say which:");
+    expect(r.stderr).toMatch(/sandboxed run .*a\.yml\n.*sandboxed run .*b\.yml/);
   });
 });
