@@ -197,6 +197,7 @@ export function createJobInstanceRunner(deps: JobRunnerDeps) {
       },
       defaultEnv,
       sha: deps.repo.sha,
+      savedState: new Map<string, Record<string, string>>(),
       runComposite: (
         action: Parameters<typeof runCompositeSteps>[0],
         inputs: Record<string, string>,

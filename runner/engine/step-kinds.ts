@@ -50,6 +50,8 @@ export interface StepKindOptions {
     ctx: StepRunContext,
   ) => Promise<StepProcessResult>;
   readonly sha: string;
+  /** GITHUB_STATE an action's pre saved, by step id, for its main and post. */
+  readonly savedState?: Map<string, Record<string, string>>;
 }
 
 function str(token: TemplateToken | undefined, contexts: Contexts, ctx: StepRunContext) {
@@ -188,7 +190,10 @@ export function preStepOf(options: StepKindOptions, step: WorkflowStep): PostSte
     run: (ctx) => {
       const contexts = contextsFor(ctx.base, ctx.scope);
       const inputs = actionInputs(action.metadata, step.with, contexts, ctx);
-      return runNode(options, ctx, action, step.id, pre, inputs);
+      return runNode(options, ctx, action, step.id, pre, inputs).then((r) => {
+        options.savedState?.set(step.id, { ...r.state });
+        return r;
+      });
     },
   };
 }
@@ -214,12 +219,14 @@ export function createStepRunner(options: StepKindOptions): StepRunner {
       ctx.annotate({ level: "warning", message: w, origin: "runner" });
     const runs = action.metadata.runs;
     if (runs.using === "composite") return options.runComposite(action, inputs, ctx);
-    const result = await runNode(options, ctx, action, step.id, runs.main, inputs);
+    // GITHUB_STATE saved by the action's pre reaches its main; main's and pre's reach its post.
+    const saved = options.savedState?.get(step.id) ?? {};
+    const stateEnv = (st: Record<string, string>) =>
+      Object.fromEntries(Object.entries(st).map(([k, v]) => [`STATE_${k}`, v]));
+    const result = await runNode(options, ctx, action, step.id, runs.main, inputs, stateEnv(saved));
     if (runs.post) {
       const post = runs.post;
-      const state = Object.fromEntries(
-        Object.entries(result.state).map(([k, v]) => [`STATE_${k}`, v]),
-      );
+      const state = stateEnv({ ...saved, ...result.state });
       ctx.addPost({
         name: `Post ${step.uses}`,
         condition: runs.postIf,

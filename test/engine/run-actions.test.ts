@@ -280,6 +280,62 @@ require("fs").appendFileSync(e.GITHUB_OUTPUT, "said=hi " + e.INPUT_WHO + "\\n");
   });
 });
 
+describe(`a remote action's pre, main and post: ${METADATA}#runspre`, () => {
+  it("runs pre before the job's first step, and what pre saves in GITHUB_STATE reaches main and post", async () => {
+    const sha = "beef".padEnd(40, "1");
+    const server = await startActionArchiveServer({
+      "acme/stateful": {
+        refs: { v2: sha },
+        commits: {
+          [sha]: {
+            files: {
+              "action.yml":
+                "name: stateful\ndescription: d\nruns:\n  using: node24\n  pre: pre.js\n  main: main.js\n  post: post.js\n",
+              "pre.js":
+                'require("fs").appendFileSync(process.env.GITHUB_STATE, "token=from-pre\\n"); console.log("pre");\n',
+              "main.js": 'console.log("main sees " + process.env.STATE_token);\n',
+              "post.js": 'console.log("post sees " + process.env.STATE_token);\n',
+            },
+          },
+        },
+      },
+    });
+    const cacheDir = await mkdtemp(path.join(tmpdir(), "sbx-run-actions-pre-"));
+    try {
+      const cache = createActionCache({
+        cacheDir,
+        apiUrl: server.apiUrl,
+        fetch: (url, init) => fetch(url, init),
+        decide: () => ({ allowed: true, reason: "test" }),
+      });
+      const run = await runFixture({
+        workflow: `on: push
+jobs:
+  j:
+    runs-on: x
+    steps:
+      - run: echo first
+      - uses: acme/stateful@v2
+`,
+        cache,
+      });
+      const names = run.report.jobs[0]!.steps.map((st) => st.name);
+      expect(names).toEqual([
+        "Pre acme/stateful@v2",
+        "Run echo first",
+        "Run acme/stateful@v2",
+        "Post acme/stateful@v2",
+      ]);
+      expect(printed(run.lines("j", 0))).toEqual(["pre"]);
+      expect(printed(run.lines("j", 2))).toEqual(["main sees from-pre"]);
+      expect(printed(run.lines("j", 3))).toEqual(["post sees from-pre"]);
+    } finally {
+      await server.close();
+      await rm(cacheDir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("actions/checkout (https://github.com/actions/checkout)", () => {
   it("is satisfied by the working tree already copied in, with no fetch", async () => {
     const run = await runFixture({
