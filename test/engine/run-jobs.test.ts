@@ -76,6 +76,28 @@ jobs:
     }
   });
 
+  it(`a job with continue-on-error fails without failing the run (${SYNTAX}#jobsjob_idcontinue-on-error)`, async () => {
+    const run = await runFixture({
+      workflow: `on: push
+jobs:
+  experimental:
+    runs-on: x
+    continue-on-error: true
+    steps: [{ run: exit 1 }]
+  after:
+    needs: experimental
+    runs-on: x
+    steps: [{ run: echo after }]
+`,
+    });
+    expect(run.report.jobs.map((j) => [j.id, j.result])).toEqual([
+      ["experimental", "success"],
+      ["after", "success"],
+    ]);
+    expect(run.report.jobs[0]!.steps[0]!.outcome).toBe("failure");
+    expect(run.report.result).toBe("success");
+  });
+
   describe(`a failed need, and job-level status functions: ${STATUS}`, () => {
     let run: FixtureRun;
     beforeAll(async () => {
