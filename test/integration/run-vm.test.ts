@@ -73,6 +73,8 @@ jobs:
 beforeAll(async () => {
   requireRoot();
   await buildTemplate({ name: "minimal", stateDir: TEST_STATE_DIR, root: packageRoot() });
+  // The README example runs on the default template: built here, under the hook's longer limit.
+  await buildTemplate({ name: "default", stateDir: TEST_STATE_DIR, root: packageRoot() });
   topology = await buildTopology();
   mkdirSync(RESOLV, { recursive: true });
   writeFileSync(path.join(RESOLV, "resolv.conf"), "nameserver 8.8.8.8\n");
