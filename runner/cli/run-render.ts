@@ -6,22 +6,10 @@
  */
 import { stripVTControlCharacters } from "node:util";
 import type { EngineEvent, JobReport, RunReport } from "../engine/index.js";
+import { approxSize } from "./format.js";
 import type { Io } from "./main.js";
 
 const ICON = { success: "✓", failure: "✗", cancelled: "⊘", skipped: "–" } as const;
-
-/** 53 MiB, 1.2 GiB: readable, not the policy's exact normal form. */
-function size(bytes: number | undefined): string {
-  if (bytes === undefined) return "n/a";
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let v = bytes;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i += 1;
-  }
-  return `${v >= 100 || i === 0 || Number.isInteger(v) ? Math.round(v) : v.toFixed(1)}${units[i]}`;
-}
 
 function secs(ms: number | undefined): string {
   return ms === undefined ? "n/a" : `${(ms / 1000).toFixed(1)}s`;
@@ -196,8 +184,8 @@ function renderJob(j: JobReport, policyFile: string): string[] {
     const l = s.limits;
     const p = s.peaks;
     lines.push(
-      `    resources  memory ${size(p.memoryBytes)} of ${size(l.memoryBytes)} · ` +
-        `disk ${size(p.diskBytes)} of ${size(l.diskBytes)} · ` +
+      `    resources  memory ${approxSize(p.memoryBytes)} of ${approxSize(l.memoryBytes)} · ` +
+        `disk ${approxSize(p.diskBytes)} of ${approxSize(l.diskBytes)} · ` +
         `processes ${p.pids ?? "n/a"} of ${l.pids} · ${l.cpus} cpu · ${s.backend}`,
     );
     if (s.egress) {

@@ -16,6 +16,7 @@ import type { SandboxEvent, SandboxReport } from "../sandbox/index.js";
 import type { Resolver } from "../network/index.js";
 import { buildTemplate, createVmSandbox, detectAccel } from "../sandbox/vm/index.js";
 import type { Accel, VmTemplate } from "../sandbox/vm/index.js";
+import { approxSize } from "./format.js";
 import type { Io } from "./main.js";
 import { loadOptions, packageRoot } from "./policy-files.js";
 
@@ -123,18 +124,6 @@ export async function chooseAccel(
   });
 }
 
-function approx(bytes: number | undefined): string {
-  if (bytes === undefined) return "n/a";
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let v = bytes;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i += 1;
-  }
-  return `${v >= 100 || i === 0 ? Math.round(v) : v.toFixed(1)}${units[i]}`;
-}
-
 function pct(used: number | undefined, cap: number): string {
   return used === undefined ? "n/a" : `${Math.round((used / cap) * 100)}%`;
 }
@@ -149,11 +138,11 @@ export function renderReport(r: SandboxReport): string {
     ],
     [
       "memory",
-      `peak ${approx(r.peaks.memoryBytes)} of ${formatSize(l.memoryBytes)} (${pct(r.peaks.memoryBytes, l.memoryBytes)})`,
+      `peak ${approxSize(r.peaks.memoryBytes)} of ${formatSize(l.memoryBytes)} (${pct(r.peaks.memoryBytes, l.memoryBytes)})`,
     ],
     [
       "disk",
-      `peak ${approx(r.peaks.diskBytes)} of ${formatSize(l.diskBytes)} (${pct(r.peaks.diskBytes, l.diskBytes)})`,
+      `peak ${approxSize(r.peaks.diskBytes)} of ${formatSize(l.diskBytes)} (${pct(r.peaks.diskBytes, l.diskBytes)})`,
     ],
     ["pids", `peak ${r.peaks.pids ?? "n/a"} of ${l.pids}`],
     ["cpus", `${l.cpus}; timeout ${formatDuration(l.timeoutSeconds)}`],

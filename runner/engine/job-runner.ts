@@ -147,26 +147,33 @@ export async function runJobSteps(
     scope.steps[id] = { outputs: { ...(result?.outputs ?? {}) }, outcome, conclusion };
   };
 
-  // Pre steps first, in step order (https://docs.github.com/en/actions/reference/workflows-and-actions/metadata-syntax#runspre).
-  for (const pre of options.steps.flatMap((s) => options.preOf?.(s) ?? [])) {
+  // Pre and post steps: an action's own, under its pre-if / post-if (default always()); their
+  // summaries count, their failures fail the job, and they have no continue-on-error.
+  const runAux = async (aux: PostStep, kind: "pre" | "post"): Promise<void> => {
     const i = index++;
     const started = options.now();
-    emit({ type: "step-start", job, index: i, name: pre.name });
+    emit({ type: "step-start", job, index: i, name: aux.name });
     try {
       const ctx0 = contextsFor(base, scope);
-      if (!evaluateCondition(pre.condition, ctx0, stepStatus(scope), options.evalOptions)) {
-        finish(i, `pre-${i}`, pre.name, started, "skipped", false);
-        continue;
+      if (!evaluateCondition(aux.condition, ctx0, stepStatus(scope), options.evalOptions)) {
+        finish(i, `${kind}-${i}`, aux.name, started, "skipped", false);
+        return;
       }
-      const result = await pre.run(context(i, {}));
+      const result = await aux.run(context(i, {}));
+      if (result?.summary)
+        summary += result.summary.endsWith("\n") ? result.summary : `${result.summary}\n`;
       const failed = result !== undefined && (result.exitCode !== 0 || result.commandFailed);
-      finish(i, `pre-${i}`, pre.name, started, failed ? "failure" : "success", false);
+      finish(i, `${kind}-${i}`, aux.name, started, failed ? "failure" : "success", false);
     } catch (error) {
       const message = masker.redact((error as Error).message);
       context(i, {}).annotate({ level: "error", message, origin: "runner" });
-      finish(i, `pre-${i}`, pre.name, started, "failure", false, { error: message });
+      finish(i, `${kind}-${i}`, aux.name, started, "failure", false, { error: message });
     }
-  }
+  };
+
+  // Pre steps first, in step order (https://docs.github.com/en/actions/reference/workflows-and-actions/metadata-syntax#runspre).
+  for (const pre of options.steps.flatMap((s) => options.preOf?.(s) ?? []))
+    await runAux(pre, "pre");
 
   for (const step of options.steps) {
     // Cancelled (Ctrl-C, fail-fast): later steps run only under always() or cancelled().
@@ -228,27 +235,7 @@ export async function runJobSteps(
     }
   }
 
-  for (const post of posts.reverse()) {
-    const i = index++;
-    const started = options.now();
-    emit({ type: "step-start", job, index: i, name: post.name });
-    try {
-      const ctx0 = contextsFor(base, scope);
-      if (!evaluateCondition(post.condition, ctx0, stepStatus(scope), options.evalOptions)) {
-        finish(i, `post-${i}`, post.name, started, "skipped", false);
-        continue;
-      }
-      const result = await post.run(context(i, {}));
-      if (result?.summary)
-        summary += result.summary.endsWith("\n") ? result.summary : `${result.summary}\n`;
-      const failed = result !== undefined && (result.exitCode !== 0 || result.commandFailed);
-      finish(i, `post-${i}`, post.name, started, failed ? "failure" : "success", false);
-    } catch (error) {
-      const message = masker.redact((error as Error).message);
-      context(i, {}).annotate({ level: "error", message, origin: "runner" });
-      finish(i, `post-${i}`, post.name, started, "failure", false, { error: message });
-    }
-  }
+  for (const post of posts.reverse()) await runAux(post, "post");
   return { steps: reports, annotations, summary };
 }
 
