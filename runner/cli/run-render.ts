@@ -150,10 +150,6 @@ export function createRunRenderer(
   };
 }
 
-function hostOf(rule: string | undefined): string {
-  return rule ?? "";
-}
-
 function renderJob(j: JobReport, policyFile: string): string[] {
   const lines: string[] = [];
   const s = j.sandbox;
@@ -206,7 +202,7 @@ function renderJob(j: JobReport, policyFile: string): string[] {
           lines.push(`        hint: add \`${d.host}\` to network.allow in ${policyFile}`);
         } else {
           lines.push(
-            `      ✓ ${d.host}:${d.port} ${d.kind} allowed${d.rule ? ` by ${hostOf(d.rule)}` : ""}`,
+            `      ✓ ${d.host}:${d.port} ${d.kind} allowed${d.rule ? ` by ${d.rule}` : ""}`,
           );
         }
       }

@@ -15,7 +15,7 @@ export { planJobs } from "./plan.js";
 export type { Plan, PlanOptions } from "./plan.js";
 export { runWorkflow } from "./workflow-runner.js";
 export type { JobInstance, RunWorkflowOptions } from "./workflow-runner.js";
-export { createJobInstanceRunner, githubContext } from "./run-job.js";
+export { createJobInstanceRunner } from "./run-job.js";
 export type { JobRunnerDeps, RepoFacts } from "./run-job.js";
 export { prepareActions } from "./prepare-actions.js";
 export type { PreparedActions } from "./prepare-actions.js";

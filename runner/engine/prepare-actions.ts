@@ -10,6 +10,7 @@ import { SandboxedError } from "../errors/index.js";
 import type { ActionCache } from "./action-fetch.js";
 import { loadActionMetadata } from "./action-metadata.js";
 import type { ActionMetadata } from "./action-metadata.js";
+import { GUEST_WORK } from "./guest-layout.js";
 import type { GuestLayout } from "./guest-layout.js";
 import type { PreparedAction } from "./step-kinds.js";
 import { parseUses } from "./action-ref.js";
@@ -95,7 +96,7 @@ export async function prepareActions(
     actions.set(ref.uses, {
       kind: "action",
       uses: ref.uses,
-      guestDir: path.posix.join("/sandbox/work", rel, ref.path ?? ""),
+      guestDir: path.posix.join(GUEST_WORK, rel, ref.path ?? ""),
       metadata,
       repository: `${ref.owner}/${ref.repo}`,
       ref: ref.ref,

@@ -9,7 +9,6 @@
  */
 import pLimit from "p-limit";
 import { isSandboxedError } from "../errors/index.js";
-import type { Sandbox, SandboxEvent } from "../sandbox/index.js";
 import { coerceToString, evaluateCondition, evaluateToken } from "./expressions.js";
 import type { Contexts, EvaluateOptions, JobResult } from "./expressions.js";
 import { expandMatrix, matrixJobName, strategyContext } from "./matrix.js";
@@ -237,14 +236,3 @@ async function runMatrix(
   );
   return Promise.all(runs);
 }
-
-/** The sandbox events a user sees while a job runs, tagged with the job. */
-export function forwardSandbox(job: string, emit: (e: EngineEvent) => void) {
-  return (event: SandboxEvent): void => {
-    // An exec's output never arrives here (only the driver sees it); console text stays in the log.
-    if (event.type === "output" || event.type === "console") return;
-    emit({ type: "sandbox", job, event });
-  };
-}
-
-export type { Sandbox };

@@ -9,20 +9,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createActionCache } from "../../runner/engine/index.js";
 import { startActionArchiveServer } from "../support/action-archive-server.js";
 import type { ActionArchiveServer } from "../support/action-archive-server.js";
-import { printed, runFixture, WORKSPACE } from "../support/run-fixture.js";
+import { printed, runFixture, WORKSPACE, stepLines } from "../support/run-fixture.js";
 import type { FixtureRun } from "../support/run-fixture.js";
 
 const METADATA =
   "https://docs.github.com/en/actions/reference/workflows-and-actions/metadata-syntax";
 const SYNTAX = "https://docs.github.com/en/actions/reference/workflows-and-actions/workflow-syntax";
-
-const stepLines = (run: FixtureRun, job: string, id: string): string[] =>
-  printed(
-    run.lines(
-      job,
-      run.job(job).steps.findIndex((s) => s.id === id),
-    ),
-  );
 
 describe(`local composite actions: ${METADATA}#runs-for-composite-actions`, () => {
   let run: FixtureRun;

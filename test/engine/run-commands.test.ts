@@ -2,7 +2,7 @@
 // TEST-ONLY host sandbox (test/support/host-sandbox.ts), plus masking of secrets and ::add-mask::
 // values everywhere a user can see text: log lines, step names, annotations, the summary.
 import { beforeAll, describe, expect, it } from "vitest";
-import { printed, runFixture } from "../support/run-fixture.js";
+import { printed, runFixture, stepLines } from "../support/run-fixture.js";
 import type { FixtureRun } from "../support/run-fixture.js";
 
 const COMMANDS =
@@ -10,14 +10,6 @@ const COMMANDS =
 const SYNTAX = "https://docs.github.com/en/actions/reference/workflows-and-actions/workflow-syntax";
 const SECRETS =
   "https://docs.github.com/en/actions/reference/workflows-and-actions/contexts#secrets-context";
-
-const stepLines = (run: FixtureRun, job: string, id: string): string[] =>
-  printed(
-    run.lines(
-      job,
-      run.job(job).steps.findIndex((s) => s.id === id),
-    ),
-  );
 
 describe(`environment files: ${COMMANDS}#environment-files`, () => {
   let run: FixtureRun;

@@ -5,7 +5,7 @@
 // run-actions.test.ts.
 import { createHash } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
-import { printed, REPO, runFixture, WORKSPACE } from "../support/run-fixture.js";
+import { printed, REPO, runFixture, WORKSPACE, stepLines } from "../support/run-fixture.js";
 import type { FixtureRun } from "../support/run-fixture.js";
 
 const SYNTAX = "https://docs.github.com/en/actions/reference/workflows-and-actions/workflow-syntax";
@@ -13,15 +13,6 @@ const EXPRESSIONS =
   "https://docs.github.com/en/actions/reference/workflows-and-actions/expressions";
 const CONTEXTS = "https://docs.github.com/en/actions/reference/workflows-and-actions/contexts";
 const VARIABLES = "https://docs.github.com/en/actions/reference/workflows-and-actions/variables";
-
-/** The job's lines of the step with this id (its index in the report), without the header. */
-const stepLines = (run: FixtureRun, job: string, id: string): string[] =>
-  printed(
-    run.lines(
-      job,
-      run.job(job).steps.findIndex((s) => s.id === id),
-    ),
-  );
 
 describe(`step if with status functions: ${EXPRESSIONS}#status-check-functions`, () => {
   let run: FixtureRun;

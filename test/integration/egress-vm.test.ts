@@ -4,7 +4,7 @@
 // allowed HTTPS and HTTP fetch succeeds; then guest root flushes its own nftables and every
 // attempt is made again.
 import { execFile, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -13,12 +13,10 @@ import { packageRoot } from "../../runner/cli/policy-files.js";
 import type { SandboxReport } from "../../runner/sandbox/index.js";
 import { buildTemplate } from "../../runner/sandbox/vm/index.js";
 import { requireRoot, TEST_STATE_DIR } from "./helpers.js";
-import { buildTopology, HOST_NS } from "./net-topology.js";
-import type { Topology } from "./net-topology.js";
+import { buildRunnerWorld, HOST_NS } from "./net-topology.js";
 
 const exec = promisify(execFile);
-const RESOLV = `/etc/netns/${HOST_NS}`;
-let topology: Topology;
+let teardownWorld: (() => Promise<void>) | undefined;
 
 interface Run {
   code: number;
@@ -96,14 +94,11 @@ const NAMES = [...ATTEMPTS.matchAll(/^t (\S+)/gm)].map((m) => m[1]!);
 beforeAll(async () => {
   requireRoot();
   await buildTemplate({ name: "minimal", stateDir: TEST_STATE_DIR, root: packageRoot() });
-  topology = await buildTopology();
-  mkdirSync(RESOLV, { recursive: true });
-  writeFileSync(path.join(RESOLV, "resolv.conf"), "nameserver 8.8.8.8\n");
+  teardownWorld = await buildRunnerWorld();
 }, 900_000);
 
 afterAll(async () => {
-  await topology?.teardown();
-  rmSync(RESOLV, { recursive: true, force: true });
+  await teardownWorld?.();
 });
 
 describe("egress from a VM guest", () => {

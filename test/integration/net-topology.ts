@@ -15,7 +15,15 @@
  *   a leak would arrive.
  * Link addresses come from 198.18.0.0/15 (RFC 2544 benchmarking), routed only in these namespaces.
  */
-import { closeSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
@@ -224,4 +232,19 @@ export async function buildTopology(): Promise<Topology> {
     await teardown();
     throw error;
   }
+}
+
+/**
+ * The test world for a runner started in sbxt-host with `nsenter`: the topology, plus the
+ * resolver file `ip netns exec` would bind there (the fake 8.8.8.8). Returns what undoes both.
+ */
+export async function buildRunnerWorld(): Promise<() => Promise<void>> {
+  const topology = await buildTopology();
+  const resolv = `/etc/netns/${HOST_NS}`;
+  mkdirSync(resolv, { recursive: true });
+  writeFileSync(path.join(resolv, "resolv.conf"), `nameserver ${INTERNET.dns1}\n`);
+  return async () => {
+    await topology.teardown();
+    rmSync(resolv, { recursive: true, force: true });
+  };
 }

@@ -15,13 +15,11 @@ import type { RunReport } from "../../runner/engine/index.js";
 import { buildTemplate } from "../../runner/sandbox/vm/index.js";
 import { startActionArchiveServer } from "../support/action-archive-server.js";
 import { requireRoot, TEST_STATE_DIR } from "./helpers.js";
-import { buildTopology, HOST_NS } from "./net-topology.js";
-import type { Topology } from "./net-topology.js";
+import { buildRunnerWorld, HOST_NS } from "./net-topology.js";
 
 const exec = promisify(execFile);
 const BIN = path.join(packageRoot(), "bin", "sandboxed.js");
-const RESOLV = `/etc/netns/${HOST_NS}`;
-let topology: Topology;
+let teardownWorld: (() => Promise<void>) | undefined;
 
 interface Cli {
   code: number;
@@ -75,14 +73,11 @@ beforeAll(async () => {
   await buildTemplate({ name: "minimal", stateDir: TEST_STATE_DIR, root: packageRoot() });
   // The README example runs on the default template: built here, under the hook's longer limit.
   await buildTemplate({ name: "default", stateDir: TEST_STATE_DIR, root: packageRoot() });
-  topology = await buildTopology();
-  mkdirSync(RESOLV, { recursive: true });
-  writeFileSync(path.join(RESOLV, "resolv.conf"), "nameserver 8.8.8.8\n");
+  teardownWorld = await buildRunnerWorld();
 }, 900_000);
 
 afterAll(async () => {
-  await topology?.teardown();
-  rmSync(RESOLV, { recursive: true, force: true });
+  await teardownWorld?.();
 });
 
 describe("sandboxed run", () => {

@@ -171,3 +171,13 @@ export function printed(lines: readonly string[]): string[] {
     return keep;
   });
 }
+
+/** The job's lines of the step with this id (its index in the report), without the header. */
+export function stepLines(run: FixtureRun, job: string, id: string): string[] {
+  return printed(
+    run.lines(
+      job,
+      run.job(job).steps.findIndex((s) => s.id === id),
+    ),
+  );
+}
