@@ -1,0 +1,67 @@
+/**
+ * Host lifecycle hooks (hooks/host/README.md): executables ops drop into the config's hooksDir.
+ * `before-create*` run before a sandbox is made and a non-zero exit refuses the job;
+ * `after-destroy*` run after it is gone, and their failures are only logged. Each gets the job's
+ * facts as SANDBOXED_* variables, runs in name order, and is killed after a minute.
+ */
+import { accessSync, constants, existsSync, readdirSync, statSync } from "node:fs";
+import path from "node:path";
+import { execa } from "execa";
+
+export type HookPoint = "before-create" | "after-destroy";
+
+export interface HookResult {
+  readonly hook: string;
+  readonly ok: boolean;
+  readonly detail: string;
+}
+
+const HOOK_TIMEOUT_MS = 60_000;
+
+export function hooksFor(dir: string | undefined, point: HookPoint): string[] {
+  if (!dir || !existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((name) => name.startsWith(point) && !name.endsWith(".example"))
+    .sort()
+    .map((name) => path.join(dir, name))
+    .filter((file) => {
+      try {
+        accessSync(file, constants.X_OK);
+        return statSync(file).isFile();
+      } catch {
+        return false;
+      }
+    });
+}
+
+export async function runHooks(
+  dir: string | undefined,
+  point: HookPoint,
+  env: Readonly<Record<string, string>>,
+): Promise<HookResult[]> {
+  const results: HookResult[] = [];
+  for (const hook of hooksFor(dir, point)) {
+    const r = await execa(hook, [], {
+      env: { ...env, SANDBOXED_HOOK: point },
+      reject: false,
+      timeout: HOOK_TIMEOUT_MS,
+      stdin: "ignore",
+      all: true,
+    });
+    const out = String(r.all ?? "")
+      .trim()
+      .split("\n")
+      .slice(-5)
+      .join("\n");
+    const ok = r.exitCode === 0;
+    results.push({
+      hook,
+      ok,
+      detail: ok
+        ? out
+        : `${r.timedOut ? "timed out" : `exited ${r.exitCode}`}${out ? `: ${out}` : ""}`,
+    });
+    if (!ok && point === "before-create") break;
+  }
+  return results;
+}

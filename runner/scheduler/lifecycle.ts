@@ -1,0 +1,244 @@
+/**
+ * One service job, from a free slot to a clean host (docs/sandbox-lifecycle.md, "Service jobs").
+ * Order matters, and each step that creates something is recorded first:
+ *
+ *  1. before-create hooks       a non-zero exit refuses the job
+ *  2. policy                    the label set's, bounded by ceilings (and the repo's own file)
+ *  3. capacity                  wait until the policy's cpus and memory fit on the host
+ *  4. runner name recorded      then the JIT runner registered (so a crash can find and delete it)
+ *  5. sandbox id recorded       then the sandbox created and the runner run once inside it
+ *  6. runner deleted            always (GitHub removes an ephemeral runner after its job; an idle
+ *                               or broken one would otherwise stay registered)
+ *  7. sandbox destroyed         always; then after-destroy hooks
+ *  8. logs, report, metrics     the check run (or status) says what the sandbox saw
+ */
+import type { ResolvedPolicy } from "../policy/index.js";
+import type { Sandbox, SandboxEvent, SandboxReport } from "../sandbox/index.js";
+import type { Capacity, Need } from "./capacity.js";
+import { runHooks } from "./host-hooks.js";
+import { resultOf } from "./job-result.js";
+import type { OutcomeInput } from "./job-result.js";
+import { runnerLabels } from "./match.js";
+import { policySummary, runnerDrive } from "./runner-job.js";
+import type { RunnerDrive } from "./runner-job.js";
+import type { JobStore } from "./store.js";
+import type {
+  JobLogSink,
+  JobRecord,
+  JobSource,
+  LabelSet,
+  SandboxRequest,
+  SchedulerLog,
+  SchedulerMetrics,
+} from "./types.js";
+
+export interface LifecycleDeps {
+  readonly source: JobSource;
+  readonly store: JobStore;
+  readonly labelSets: readonly LabelSet[];
+  readonly runnerPrefix: string;
+  readonly idleTimeoutMs: number;
+  readonly hooksDir?: string;
+  preparePolicy(record: JobRecord): Promise<ResolvedPolicy>;
+  createSandbox(request: SandboxRequest): Sandbox | Promise<Sandbox>;
+  openLog(record: JobRecord): JobLogSink;
+  readonly metrics?: SchedulerMetrics;
+  readonly log: SchedulerLog;
+  now(): number;
+  newId(): string;
+}
+
+export interface LiveJob {
+  drive?: RunnerDrive;
+  sandbox?: Sandbox;
+  /** Set when the job was cancelled before its runner was registered. */
+  cancelled?: boolean;
+}
+
+const errorText = (error: unknown): string =>
+  error instanceof Error ? error.message : String(error);
+
+function hookEnv(record: JobRecord): Record<string, string> {
+  return {
+    SANDBOXED_JOB_ID: String(record.job.id),
+    SANDBOXED_RUN_ID: String(record.job.runId),
+    SANDBOXED_REPO: record.job.repo,
+    SANDBOXED_JOB_NAME: record.job.name,
+    SANDBOXED_LABELS: record.job.labels.join(","),
+    SANDBOXED_LABEL_SET: record.labelSet,
+    SANDBOXED_SANDBOX_ID: record.sandboxId ?? "",
+    SANDBOXED_RUNNER_NAME: record.runnerName ?? "",
+  };
+}
+
+function countEgress(report: SandboxReport | undefined, metrics?: SchedulerMetrics): void {
+  if (!report || !metrics) return;
+  if (report.egress?.denied) metrics.egressDenied(report.egress.denied);
+  if (report.breach) metrics.limitBreached(report.breach.kind);
+}
+
+/** Run one job that holds a capacity slot; resolves when the host is clean again. */
+export async function runServiceJob(
+  deps: LifecycleDeps,
+  capacity: Pick<Capacity, "fits">,
+  reserve: (need: Need) => Promise<() => void>,
+  first: JobRecord,
+  live: LiveJob,
+): Promise<JobRecord> {
+  const { store, source, log } = deps;
+  const id = first.job.id;
+  const fields = { jobId: id, repo: first.job.repo, job: first.job.name };
+  let record = store.update(id, { state: "starting", startedAt: deps.now() });
+  deps.metrics?.queueToStart((record.startedAt! - record.queuedAt) / 1000);
+  const jobLog = deps.openLog(record);
+  let outcome: OutcomeInput = { taken: false };
+  let summaryText = `label set ${record.labelSet}`;
+  let release: (() => void) | undefined;
+  try {
+    const refusal = (await runHooks(deps.hooksDir, "before-create", hookEnv(record))).find(
+      (h) => !h.ok,
+    );
+    if (refusal) {
+      outcome = { taken: false, refused: `host hook ${refusal.hook} ${refusal.detail}` };
+      return record;
+    }
+    let policy: ResolvedPolicy;
+    try {
+      policy = await deps.preparePolicy(record);
+    } catch (error) {
+      outcome = { taken: false, refused: errorText(error) };
+      return record;
+    }
+    summaryText = policySummary(policy, record.labelSet);
+    const need = { cpus: policy.resources.cpus, memoryBytes: policy.resources.memoryBytes };
+    if (!capacity.fits(need)) {
+      outcome = {
+        taken: false,
+        refused: `the policy asks for ${need.cpus} cpus and more memory than this host serves`,
+      };
+      return record;
+    }
+    release = await reserve(need);
+    if (live.cancelled) {
+      outcome = { taken: false, abortedFor: "cancelled" };
+      return record;
+    }
+    const labelSet = deps.labelSets.find((s) => s.name === record.labelSet)!;
+    const runnerName = `${deps.runnerPrefix}${id}-${deps.newId().slice(-6)}`;
+    record = store.update(id, { runnerName });
+    const runner = await source.createRunner(record.job, {
+      name: runnerName,
+      labels: runnerLabels(labelSet),
+    });
+    record = store.update(id, { runnerId: runner.runnerId, sandboxId: deps.newId() });
+    const drive = runnerDrive({
+      jitConfig: runner.jitConfig,
+      policySummary: summaryText,
+      idleTimeoutMs: deps.idleTimeoutMs,
+      onOutput: (text) => jobLog.append("runner.log", text),
+      onSignal: (signal) => {
+        if (signal.kind === "taken") {
+          record = store.update(id, { state: "running", takenAt: deps.now() });
+          log.info({ ...fields, runnerName }, `runner took job ${signal.jobName}`);
+        }
+      },
+    });
+    live.drive = drive;
+    const onEvent = (event: SandboxEvent): void => {
+      if (event.type === "console") jobLog.append("console.log", event.text);
+      else if (event.type === "egress")
+        jobLog.append("egress.jsonl", `${JSON.stringify(event.decision)}\n`);
+      else if (event.type === "phase" && event.phase === "ready") {
+        record = store.update(id, { readyAt: deps.now() });
+        log.info({ ...fields, sandboxId: record.sandboxId }, "sandbox ready");
+      }
+    };
+    const sandbox = await deps.createSandbox({
+      id: record.sandboxId!,
+      job: record.job,
+      labelSet: record.labelSet,
+      policy,
+      onEvent,
+    });
+    live.sandbox = sandbox;
+    let report: SandboxReport | undefined;
+    try {
+      report = await sandbox.run(drive.spec);
+    } finally {
+      await source
+        .deleteRunner(record.job, runner.runnerId)
+        .catch((error) =>
+          log.warn({ ...fields, runnerName, err: errorText(error) }, "runner not deleted; gc will"),
+        );
+      await sandbox.destroy();
+      live.sandbox = undefined;
+    }
+    const state = drive.state();
+    outcome = {
+      report,
+      taken: state.taken,
+      ...(state.result ? { runnerResult: state.result } : {}),
+      ...(state.abortedFor ? { abortedFor: state.abortedFor } : {}),
+    };
+    countEgress(report, deps.metrics);
+    return record;
+  } catch (error) {
+    outcome = { ...outcome, error: errorText(error) };
+    log.error({ ...fields, err: errorText(error) }, "job failed outside the sandbox");
+    return record;
+  } finally {
+    release?.();
+    record = await finish(deps, record, outcome, summaryText, jobLog);
+  }
+}
+
+async function finish(
+  deps: LifecycleDeps,
+  record: JobRecord,
+  outcome: OutcomeInput,
+  summaryText: string,
+  jobLog: JobLogSink,
+): Promise<JobRecord> {
+  const result = resultOf({
+    ...outcome,
+    policySummary: summaryText,
+    ...(record.sandboxId ? { sandboxId: record.sandboxId } : {}),
+  });
+  const hookResults = record.sandboxId
+    ? await runHooks(deps.hooksDir, "after-destroy", hookEnv(record))
+    : [];
+  for (const h of hookResults.filter((r) => !r.ok))
+    deps.log.warn({ jobId: record.job.id, hook: h.hook }, `after-destroy hook ${h.detail}`);
+  if (result.report) jobLog.writeJson("report.json", result.report);
+  const done = deps.store.update(record.job.id, {
+    state: "done",
+    finishedAt: deps.now(),
+    outcome: result.outcome,
+    title: result.title,
+  });
+  jobLog.writeJson("outcome.json", {
+    outcome: result.outcome,
+    title: result.title,
+    summary: result.summary,
+    record: done,
+  });
+  deps.metrics?.jobFinished(result.outcome);
+  deps.log.info(
+    {
+      jobId: record.job.id,
+      repo: record.job.repo,
+      outcome: result.outcome,
+      sandboxId: record.sandboxId,
+    },
+    result.title,
+  );
+  // An idle runner took no job: nothing ran, and another runner may have this job's result.
+  if (result.outcome !== "idle") {
+    await deps.source
+      .report(record.job, result)
+      .catch((error) =>
+        deps.log.warn({ jobId: record.job.id, err: errorText(error) }, "report to GitHub failed"),
+      );
+  }
+  return done;
+}
