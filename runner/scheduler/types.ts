@@ -1,5 +1,5 @@
 import type { ResolvedPolicy } from "../policy/index.js";
-import type { Sandbox, SandboxEvent, SandboxReport } from "../sandbox/index.js";
+import type { SandboxEvent, SandboxReport } from "../sandbox/index.js";
 
 /** A queued job as its source (GitHub) describes it; the scheduler knows nothing more of GitHub. */
 export interface SourceJob {
