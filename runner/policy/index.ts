@@ -44,6 +44,7 @@ export {
 } from "./units.js";
 export { loadPolicy, loadCeilings, PolicyError } from "./resolve.js";
 export { suggestPolicy } from "./suggest-policy.js";
+export { closest } from "./suggest.js";
 export type { SuggestInput, Suggestion } from "./suggest-policy.js";
 export { decideAddress, decideEgress, normalizeHost } from "./decide-egress.js";
 export type {

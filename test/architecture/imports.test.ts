@@ -26,7 +26,7 @@ const areaOf = (file: string): string => {
 /** Who may import whom (H2). Leaves import nothing but errors. */
 const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   errors: [],
-  config: ["errors"],
+  config: ["errors", "policy"],
   policy: ["errors"],
   logs: ["errors"],
   metrics: ["errors"],
