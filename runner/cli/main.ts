@@ -20,6 +20,8 @@ import { DEFAULT_POLICY_PATH, loadOptions, packageRoot } from "./policy-files.js
 import { renderError } from "./render-error.js";
 import { registerRunCommand } from "./run-command.js";
 import { registerSandboxCommands } from "./sandbox-commands.js";
+import { registerServeCommand } from "./serve-command.js";
+import { doctorCommand } from "./doctor-command.js";
 import { showJson, showYaml } from "./show-policy.js";
 
 export interface Io {
@@ -181,6 +183,8 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
 
   registerRunCommand(program, io, setExit);
   registerSandboxCommands(program, io, setExit);
+  registerServeCommand(program, io, setExit);
+  doctorCommand(program, io, setExit);
   return program;
 }
 

@@ -14,11 +14,19 @@ import type { ResolvedPolicy } from "../policy/index.js";
 import { collectGarbage, EXIT_STATUS } from "../sandbox/index.js";
 import type { SandboxEvent, SandboxReport } from "../sandbox/index.js";
 import type { Resolver } from "../network/index.js";
-import { buildTemplate, createVmSandbox, detectAccel } from "../sandbox/vm/index.js";
-import type { Accel, VmTemplate } from "../sandbox/vm/index.js";
+import {
+  buildTemplate,
+  createVmSandbox,
+  detectAccel,
+  ensureRunnerTemplate,
+  listRunnerTemplates,
+  RUNNER_PIN_FILE,
+} from "../sandbox/vm/index.js";
+import type { Accel, RunnerTemplate, VmTemplate } from "../sandbox/vm/index.js";
 import { approxSize } from "./format.js";
 import type { Io } from "./main.js";
 import { loadOptions, packageRoot } from "./policy-files.js";
+import { removeStrayRunners } from "./serve-gc.js";
 
 export const DEFAULT_STATE_DIR = "/var/lib/sandboxed";
 
@@ -72,6 +80,31 @@ export async function ensureTemplate(
       `[template ${name}] built in ${result.seconds.toFixed(0)}s: ${result.template.dir}\n`,
     );
   return result.template;
+}
+
+/** The base template plus the official actions runner and the hooks (issue 6 §4). */
+export async function ensureRunnerLayer(
+  io: Io,
+  stateDir: string,
+  base: VmTemplate,
+  opts: { runnerTarball?: string; runnerSha256?: string; force?: boolean },
+): Promise<RunnerTemplate> {
+  const started = Date.now();
+  const t = await ensureRunnerTemplate({
+    stateDir,
+    base,
+    root: packageRoot(),
+    force: opts.force ?? false,
+    ...(opts.runnerTarball ? { tarball: path.resolve(io.cwd, opts.runnerTarball) } : {}),
+    ...(opts.runnerSha256 ? { sha256: opts.runnerSha256 } : {}),
+    onProgress: (line) => {
+      const elapsed = `${Math.round((Date.now() - started) / 1000)}s`;
+      if (line.startsWith("==> "))
+        io.stderr(`[template ${base.name}+runner ${elapsed}] ${line.slice(4)}\n`);
+    },
+  });
+  if (!t.cached) io.stderr(`[template ${t.name}] actions runner ${t.runner.version}: ${t.dir}\n`);
+  return t;
 }
 
 /** Names resolved through one upstream server, A and AAAA, instead of the host's resolver. */
@@ -176,6 +209,14 @@ export function renderReport(r: SandboxReport): string {
   return `── sandbox ${r.id} ──\n${rows.map(([k, v]) => `  ${k!.padEnd(8)} ${v}`).join("\n")}\n`;
 }
 
+interface TemplateBuildFlags {
+  force?: boolean;
+  stateDir?: string;
+  withRunner?: boolean;
+  runnerTarball?: string;
+  runnerSha256?: string;
+}
+
 export function registerSandboxCommands(
   program: Command,
   io: Io,
@@ -197,10 +238,17 @@ export function registerSandboxCommands(
     )
     .argument("[name]", "template name (a file in vm-templates/)", "default")
     .option("--force", "rebuild even when cached")
+    .option("--with-runner", "also build <name>+runner: the official actions runner and hooks/")
+    .option("--runner-tarball <file>", "a local actions-runner tarball (implies --with-runner)")
+    .option("--runner-sha256 <hex>", "accept this tarball sum instead of the pinned one")
     .addOption(stateOption())
-    .action(async (name: string, opts: { force?: boolean; stateDir?: string }) => {
+    .action(async (name: string, opts: TemplateBuildFlags) => {
       requireRoot("template build");
-      const t = await ensureTemplate(io, stateDirOf(io, opts.stateDir), name, opts.force);
+      const stateDir = stateDirOf(io, opts.stateDir);
+      let t = await ensureTemplate(io, stateDir, name, opts.force);
+      if (opts.withRunner || opts.runnerTarball || opts.runnerSha256) {
+        t = await ensureRunnerLayer(io, stateDir, t, opts);
+      }
       io.stdout(`${t.name} ${t.hash} ${t.dir}\n`);
     });
   template
@@ -208,18 +256,25 @@ export function registerSandboxCommands(
     .description("Templates defined, and which are built.")
     .addOption(stateOption())
     .action((opts: { stateDir?: string }) => {
-      const defs = readdirSync(path.join(packageRoot(), "vm-templates")).filter((f) =>
-        f.endsWith(".yml"),
+      const defs = readdirSync(path.join(packageRoot(), "vm-templates")).filter(
+        (f) => f.endsWith(".yml") && f !== RUNNER_PIN_FILE,
       );
+      const stateDir = stateDirOf(io, opts.stateDir);
       for (const def of defs) {
         const name = def.slice(0, -4);
-        const dir = path.join(stateDirOf(io, opts.stateDir), "templates", name);
+        const dir = path.join(stateDir, "templates", name);
         const built = existsSync(dir)
           ? readdirSync(dir).filter((d) => !d.endsWith(".partial"))
           : [];
         io.stdout(
-          `${name.padEnd(10)} ${built.length > 0 ? `built ${built.join(", ")}` : "not built"}\n`,
+          `${name.padEnd(16)} ${built.length > 0 ? `built ${built.join(", ")}` : "not built"}\n`,
         );
+        for (const layer of listRunnerTemplates(stateDir, name)) {
+          const { runner, base } = layer.manifest;
+          io.stdout(
+            `${`${name}+runner`.padEnd(16)} built ${layer.hash} (actions runner ${runner.version}, sha256 ${runner.sha256.slice(0, 12)}…, on ${base.hash})\n`,
+          );
+        }
       }
     });
 
@@ -307,9 +362,14 @@ export function registerSandboxCommands(
       "Remove what crashed or killed runs left behind: QEMU processes, disks, cgroups, records.",
     )
     .option("--all", "also remove sandboxes whose runner is still alive")
+    .option(
+      "-c, --config <file>",
+      "also delete GitHub runners a stopped `serve` with this config left registered",
+    )
     .addOption(stateOption())
-    .action(async (opts: { all?: boolean; stateDir?: string }) => {
+    .action(async (opts: { all?: boolean; stateDir?: string; config?: string }) => {
       requireRoot("gc");
+      if (opts.config) await removeStrayRunners(io, path.resolve(io.cwd, opts.config));
       const report = await collectGarbage(stateDirOf(io, opts.stateDir), {
         all: opts.all ?? false,
       });

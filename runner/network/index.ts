@@ -2,6 +2,13 @@
 export type { EgressDecisionLog, Endpoint, Resolver } from "./types.js";
 export { createEgressProxy, MAX_HEADER_BYTES } from "./proxy.js";
 export type { EgressProxy, EgressProxyOptions, ProxyReason } from "./proxy.js";
+export {
+  createEgressTally,
+  renderEgressSummary,
+  STATUS_HOST,
+  STATUS_PATH,
+} from "./proxy-status.js";
+export type { EgressTally, TallySnapshot } from "./proxy-status.js";
 export { JOB_HEADER } from "./http-message.js";
 export { parseClientHello, MAX_HELLO_BYTES } from "./tls-hello.js";
 export type { HelloParse } from "./tls-hello.js";

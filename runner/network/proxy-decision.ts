@@ -7,6 +7,7 @@ import { SandboxedError } from "../errors/index.js";
 import type { Duplex } from "node:stream";
 import { classifyAddress, decideAddress, normalizeHost } from "../policy/index.js";
 import type { EgressReason, EgressVerdict, NetworkPolicy } from "../policy/index.js";
+import type { EgressTally } from "./proxy-status.js";
 import type { EgressDecisionLog, Resolver } from "./types.js";
 
 /**
@@ -43,6 +44,8 @@ export interface ProxyState {
   readonly jobId: string;
   readonly resolver: Resolver;
   readonly onDecision: (log: EgressDecisionLog) => void;
+  /** What the status page (proxy-status.ts) summarises. */
+  readonly tally: EgressTally;
   readonly now: () => Date;
   readonly connectTimeoutMs: number;
   readonly headerTimeoutMs: number;

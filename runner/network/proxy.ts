@@ -27,8 +27,11 @@ import {
   pickAddress,
   refuseSoftly,
 } from "./proxy-decision.js";
+import type { Target } from "./http-message.js";
 import type { Decision, ProxyReason, ProxyState } from "./proxy-decision.js";
 import { readClientHello } from "./proxy-hello.js";
+import { createEgressTally, renderEgressSummary, statusRoute } from "./proxy-status.js";
+import type { EgressTally, StatusRoute } from "./proxy-status.js";
 import type { HelloParse } from "./tls-hello.js";
 import type { EgressListenerOptions } from "./types.js";
 
@@ -43,6 +46,11 @@ export interface EgressProxyOptions extends EgressListenerOptions {
   readonly resolveTimeoutMs?: number;
   /** Concurrent client connections; more are dropped by the listener. Default 256. */
   readonly maxConnections?: number;
+  /**
+   * What `GET http://sandboxed.internal/egress` summarises. The caller passes one it also feeds
+   * from the DNS filter; without it the proxy counts its own decisions.
+   */
+  readonly tally?: EgressTally;
 }
 
 export interface EgressProxy {
@@ -68,11 +76,18 @@ export async function createEgressProxy(options: EgressProxyOptions): Promise<Eg
     keepAlive: false,
   });
   server.maxConnections = options.maxConnections ?? 256;
+  const tally = options.tally ?? createEgressTally();
   const state: ProxyState = {
     network: options.network,
     jobId: options.jobId,
     resolver: options.resolver,
-    onDecision: options.onDecision,
+    onDecision: options.tally
+      ? options.onDecision
+      : (log) => {
+          tally.add(log);
+          options.onDecision(log);
+        },
+    tally,
     now: options.now ?? (() => new Date()),
     connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
     headerTimeoutMs,
@@ -128,6 +143,7 @@ function track(state: ProxyState, socket: Duplex): void {
 const STATUS_TEXT: Record<number, string> = {
   400: "Bad Request",
   403: "Forbidden",
+  404: "Not Found",
   405: "Method Not Allowed",
   408: "Request Timeout",
   431: "Request Header Fields Too Large",
@@ -196,9 +212,15 @@ async function handleRequest(
   req: http.IncomingMessage,
   res: http.ServerResponse,
 ): Promise<void> {
+  const target = parseAbsoluteUrl(req.url ?? "");
+  // The status page is answered here, before the policy: it is not egress, and it is logged as
+  // no decision (asking for the summary must not change it).
+  if (target) {
+    const route = statusRoute(req.method ?? "", target);
+    if (route.kind !== "not-status") return answerStatus(state, req, res, target, route);
+  }
   const d = newDecision(state, "http", "", 0);
   res.once("close", () => emit(state, d));
-  const target = parseAbsoluteUrl(req.url ?? "");
   if (!target) {
     d.reason = "bad-request";
     return refuseHttp(res, d, 400);
@@ -247,6 +269,39 @@ async function handleRequest(
     upstream.destroy();
   });
   req.pipe(out);
+}
+
+const STATUS_ANSWERS: Record<Exclude<StatusRoute["kind"], "not-status">, number> = {
+  summary: 200,
+  "not-found": 404,
+  "method-not-allowed": 405,
+};
+
+/** `http://sandboxed.internal/egress`: this sandbox's own summary, read-only (proxy-status.ts). */
+function answerStatus(
+  state: ProxyState,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  target: Target,
+  route: Exclude<StatusRoute, { kind: "not-status" }>,
+): void {
+  req.resume();
+  const hosts = headerValues(req.rawHeaders, "host");
+  // The same Host rules as forwarded requests: one header, naming the same host and port.
+  const agrees = hosts.length === 0 || (hosts.length === 1 && hostHeaderAgrees(hosts[0]!, target));
+  const status = agrees ? STATUS_ANSWERS[route.kind] : 400;
+  const text =
+    status === 200
+      ? renderEgressSummary(state.tally.snapshot(), state.jobId)
+      : `sandboxed: ${STATUS_TEXT[status] ?? "Error"}: only GET http://sandboxed.internal/egress\n`;
+  res.writeHead(status, {
+    "Content-Type": "text/plain; charset=utf-8",
+    "Content-Length": Buffer.byteLength(text),
+    "Cache-Control": "no-store",
+    Connection: "close",
+    ...(status === 405 ? { Allow: "GET" } : {}),
+  });
+  res.end(text);
 }
 
 async function handleConnect(

@@ -14,6 +14,7 @@ import { createSandboxNetwork } from "./netns.js";
 import { SANDBOX_TABLE } from "./nft.js";
 import type { NetworkJournal } from "./netns.js";
 import { createEgressProxy } from "./proxy.js";
+import { createEgressTally } from "./proxy-status.js";
 import type { EgressDecisionLog, Resolver } from "./types.js";
 
 export const PROXY_PORT = 3128;
@@ -71,8 +72,11 @@ function randomMac(): string {
 
 export async function startSandboxEgress(options: SandboxEgressOptions): Promise<SandboxEgress> {
   const decisions: EgressDecisionLog[] = [];
+  // One tally for the proxy's status page: DNS refusals count as well as the proxy's own.
+  const tally = createEgressTally();
   const onDecision = (log: EgressDecisionLog): void => {
     decisions.push(log);
+    tally.add(log);
     options.onDecision?.(log);
   };
   const slot = allocateNetSlot(
@@ -100,6 +104,7 @@ export async function startSandboxEgress(options: SandboxEgressOptions): Promise
   });
   const proxy = await createEgressProxy({
     ...common,
+    tally,
     listen: { host: net.proxy.host, port: net.proxy.port },
   }).catch(async (error: unknown) => {
     await dns.close();

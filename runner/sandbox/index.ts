@@ -22,7 +22,13 @@ export type {
 export { EXIT_STATUS } from "./types.js";
 export { collectGarbage, removeAll, removeResource } from "./cleanup.js";
 export type { GcReport } from "./cleanup.js";
-export { createJournal, listSandboxes, openJournal, sandboxDir } from "./records.js";
+export {
+  createJournal,
+  listSandboxes,
+  openJournal,
+  processStartTime,
+  sandboxDir,
+} from "./records.js";
 export type { Journal, ResourceRecord } from "./records.js";
 export { addProcess, cgroupLayout, cgroupStats, createCgroup } from "./cgroup.js";
 export type { CgroupLayout, CgroupLimits, CgroupStats } from "./cgroup.js";

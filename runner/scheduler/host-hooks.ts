@@ -1,8 +1,9 @@
 /**
  * Host lifecycle hooks (hooks/host/README.md): executables ops drop into the config's hooksDir.
- * `before-create*` run before a sandbox is made and a non-zero exit refuses the job;
- * `after-destroy*` run after it is gone, and their failures are only logged. Each gets the job's
- * facts as SANDBOXED_* variables, runs in name order, and is killed after a minute.
+ * `before-create` runs before a sandbox is made and a non-zero exit (or 30 s without one) refuses
+ * the job; `after-destroy` runs after it is gone, and its failure is only logged. Each gets only
+ * PATH and the job's facts as SANDBOXED_* variables: nothing of the service's environment, and
+ * never a secret.
  */
 import { accessSync, constants, existsSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
@@ -16,13 +17,13 @@ export interface HookResult {
   readonly detail: string;
 }
 
-const HOOK_TIMEOUT_MS = 60_000;
+const HOOK_TIMEOUT_MS = 30_000;
+const HOOK_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 export function hooksFor(dir: string | undefined, point: HookPoint): string[] {
   if (!dir || !existsSync(dir)) return [];
   return readdirSync(dir)
-    .filter((name) => name.startsWith(point) && !name.endsWith(".example"))
-    .sort()
+    .filter((name) => name === point)
     .map((name) => path.join(dir, name))
     .filter((file) => {
       try {
@@ -42,7 +43,9 @@ export async function runHooks(
   const results: HookResult[] = [];
   for (const hook of hooksFor(dir, point)) {
     const r = await execa(hook, [], {
-      env: { ...env, SANDBOXED_HOOK: point },
+      env: { PATH: HOOK_PATH, ...env, SANDBOXED_HOOK: point },
+      extendEnv: false,
+      cwd: path.dirname(hook),
       reject: false,
       timeout: HOOK_TIMEOUT_MS,
       stdin: "ignore",
@@ -52,7 +55,7 @@ export async function runHooks(
       .trim()
       .split("\n")
       .slice(-5)
-      .join("\n");
+      .join(" | ");
     const ok = r.exitCode === 0;
     results.push({
       hook,

@@ -60,14 +60,10 @@ const errorText = (error: unknown): string =>
 
 function hookEnv(record: JobRecord): Record<string, string> {
   return {
-    SANDBOXED_JOB_ID: String(record.job.id),
-    SANDBOXED_RUN_ID: String(record.job.runId),
-    SANDBOXED_REPO: record.job.repo,
-    SANDBOXED_JOB_NAME: record.job.name,
-    SANDBOXED_LABELS: record.job.labels.join(","),
-    SANDBOXED_LABEL_SET: record.labelSet,
     SANDBOXED_SANDBOX_ID: record.sandboxId ?? "",
-    SANDBOXED_RUNNER_NAME: record.runnerName ?? "",
+    SANDBOXED_JOB_ID: String(record.job.id),
+    SANDBOXED_REPO: record.job.repo,
+    SANDBOXED_LABELS: record.job.labels.join(","),
   };
 }
 
@@ -87,11 +83,24 @@ export async function runServiceJob(
 ): Promise<JobRecord> {
   const { store, source, log } = deps;
   const id = first.job.id;
-  const fields = { jobId: id, repo: first.job.repo, job: first.job.name };
-  let record = store.update(id, { state: "starting", startedAt: deps.now() });
+  // Every line carries the delivery id and job id (STYLE H16); reconcile finds have no delivery.
+  const fields = {
+    deliveryId: first.deliveryId ?? null,
+    jobId: id,
+    repo: first.job.repo,
+    job: first.job.name,
+  };
+  // The sandbox id is recorded first: hooks, logs and gc all name the sandbox by it.
+  let record = store.update(id, {
+    state: "starting",
+    startedAt: deps.now(),
+    sandboxId: deps.newId(),
+  });
   deps.metrics?.queueToStart((record.startedAt! - record.queuedAt) / 1000);
   const jobLog = deps.openLog(record);
   let outcome: OutcomeInput = { taken: false };
+  let quiet = false;
+  let created = false;
   let summaryText = `label set ${record.labelSet}`;
   let release: (() => void) | undefined;
   try {
@@ -99,7 +108,9 @@ export async function runServiceJob(
       (h) => !h.ok,
     );
     if (refusal) {
+      // Left queued on GitHub, where another runner may take it (hooks/host/README.md).
       outcome = { taken: false, refused: `host hook ${refusal.hook} ${refusal.detail}` };
+      quiet = true;
       return record;
     }
     let policy: ResolvedPolicy;
@@ -130,7 +141,12 @@ export async function runServiceJob(
       name: runnerName,
       labels: runnerLabels(labelSet),
     });
-    record = store.update(id, { runnerId: runner.runnerId, sandboxId: deps.newId() });
+    record = store.update(id, { runnerId: runner.runnerId });
+    jobLog.writeJson("meta.json", {
+      sandboxId: record.sandboxId,
+      runnerName,
+      startedAt: record.startedAt,
+    });
     const drive = runnerDrive({
       jitConfig: runner.jitConfig,
       policySummary: summaryText,
@@ -161,6 +177,7 @@ export async function runServiceJob(
       onEvent,
     });
     live.sandbox = sandbox;
+    created = true;
     let report: SandboxReport | undefined;
     try {
       report = await sandbox.run(drive.spec);
@@ -188,7 +205,7 @@ export async function runServiceJob(
     return record;
   } finally {
     release?.();
-    record = await finish(deps, record, outcome, summaryText, jobLog);
+    record = await finish(deps, record, outcome, { summaryText, jobLog, quiet, created });
   }
 }
 
@@ -196,15 +213,22 @@ async function finish(
   deps: LifecycleDeps,
   record: JobRecord,
   outcome: OutcomeInput,
-  summaryText: string,
-  jobLog: JobLogSink,
+  how: {
+    readonly summaryText: string;
+    readonly jobLog: JobLogSink;
+    /** A host hook refused the job: it stays queued on GitHub for another runner, unreported. */
+    readonly quiet: boolean;
+    /** A sandbox was created, so after-destroy hooks run. */
+    readonly created: boolean;
+  },
 ): Promise<JobRecord> {
+  const { summaryText, jobLog, quiet } = how;
   const result = resultOf({
     ...outcome,
     policySummary: summaryText,
     ...(record.sandboxId ? { sandboxId: record.sandboxId } : {}),
   });
-  const hookResults = record.sandboxId
+  const hookResults = how.created
     ? await runHooks(deps.hooksDir, "after-destroy", hookEnv(record))
     : [];
   for (const h of hookResults.filter((r) => !r.ok))
@@ -233,7 +257,7 @@ async function finish(
     result.title,
   );
   // An idle runner took no job: nothing ran, and another runner may have this job's result.
-  if (result.outcome !== "idle") {
+  if (result.outcome !== "idle" && !quiet) {
     await deps.source
       .report(record.job, result)
       .catch((error) =>

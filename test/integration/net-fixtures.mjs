@@ -11,11 +11,14 @@
 //   dns-udp <host> <port> <ms>   exit 0 if a DNS answer comes back over UDP
 //   dns-tcp <host> <port> <ms>   same over TCP
 //   get|put <host> <port> <n>    transfer n bytes down/up, print elapsed milliseconds
+//   forward <from> <to>          pipe each connection from one socket to another; each is
+//                                tcp:<addr>:<port> or unix:<path> (a unix socket crosses network
+//                                namespaces, so a server in the test process can serve a namespace)
 // Every server prints "ready" once all its sockets listen.
 import { Buffer } from "node:buffer";
 import console from "node:console";
 import dgram from "node:dgram";
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import http from "node:http";
 import https from "node:https";
 import net from "node:net";
@@ -30,6 +33,7 @@ const RECORDS = {
   "loopback.test": "127.0.0.1",
   "metadata.test": "169.254.169.254",
   "private.test": "10.1.2.3",
+  "github.test": "93.184.216.40",
 };
 
 /** Answer an A query from RECORDS, NXDOMAIN otherwise (RFC 1035 §4.1). */
@@ -245,6 +249,35 @@ function transfer(verb, host, port, n) {
   });
 }
 
+function endpoint(spec) {
+  if (spec.startsWith("unix:")) return { path: spec.slice(5) };
+  const m = /^tcp:(.+):(\d+)$/.exec(spec);
+  if (!m) throw new Error(`bad endpoint ${spec}: write tcp:<addr>:<port> or unix:<path>`);
+  return { host: m[1], port: Number(m[2]) };
+}
+
+function forward(from, to) {
+  const target = endpoint(to);
+  const server = net.createServer((client) => {
+    const upstream = net.connect(target);
+    client.pipe(upstream).pipe(client);
+    const close = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on("error", close);
+    upstream.on("error", close);
+  });
+  server.on("error", (e) => {
+    console.error(String(e));
+    process.exit(1);
+  });
+  const listen = endpoint(from);
+  if (listen.path) rmSync(listen.path, { force: true });
+  server.listen(listen, () => console.log("ready"));
+  return new Promise(() => undefined);
+}
+
 const [command, ...args] = process.argv.slice(2);
 const commands = {
   internet: () => internet(args[0]),
@@ -255,6 +288,7 @@ const commands = {
   "dns-tcp": () => dnsTcp(args[0], args[1], args[2]).then((c) => process.exit(c)),
   get: () => transfer("GET", args[0], args[1], args[2]).then((c) => process.exit(c)),
   put: () => transfer("PUT", args[0], args[1], args[2]).then((c) => process.exit(c)),
+  forward: () => forward(args[0], args[1]),
 };
 const run = commands[command];
 if (run === undefined) {

@@ -39,6 +39,8 @@ export const INTERNET = {
   allowed: "93.184.216.34",
   forbidden: "203.0.113.10",
   metadata: "169.254.169.254",
+  /** github.test: the GitHub emulator's front door (a forwarder to the test process). */
+  github: "93.184.216.40",
 } as const;
 
 const HOST_LINK = { host: "198.18.0.1", internet: "198.18.0.2" };

@@ -29,7 +29,7 @@ const policy: ResolvedPolicy = {
     pids: 512,
     timeoutSeconds: 600,
   },
-  network: { mode: "proxy", bandwidth: { egressBps: 1e8, ingressBps: 1e8 }, allow: [] },
+  network: { mode: "allowlist", bandwidth: { egressBps: 1e8, ingressBps: 1e8 }, allow: [] },
   origins: {},
 } as ResolvedPolicy;
 

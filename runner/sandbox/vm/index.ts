@@ -9,3 +9,13 @@ export { detectAccel } from "./accel.js";
 export type { Accel } from "./qemu-args.js";
 export { qemuArgs, kernelCommandLine, QEMU_SANDBOX } from "./qemu-args.js";
 export { jailScript, UID_BASE } from "./jail.js";
+export { ensureRunnerTemplate, listRunnerTemplates } from "./runner-layer.js";
+export type { RunnerTemplate, RunnerTemplateOptions } from "./runner-layer.js";
+export {
+  GUEST_HOOKS_DIR,
+  RUNNER_HOOK_ENV,
+  RUNNER_PIN_FILE,
+  runnerGuestDir,
+  runnerTemplateName,
+} from "./runner-layer-plan.js";
+export type { RunnerLayerManifest, RunnerPin } from "./runner-layer-plan.js";

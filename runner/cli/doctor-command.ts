@@ -1,0 +1,235 @@
+/**
+ * `sandboxed doctor`: gathers the host facts that doctor.ts judges. Every probe is read-only and
+ * quick: `--version` of each tool, a look at /dev/kvm and the cgroup file system, two GETs to
+ * dockerd, statfs of the state dir. Nothing is installed, mounted or booted.
+ */
+import {
+  accessSync,
+  constants,
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statfsSync,
+} from "node:fs";
+import { get } from "node:http";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { Command } from "commander";
+import { execa } from "execa";
+import { cgroupLayout } from "../sandbox/index.js";
+import { detectAccel } from "../sandbox/vm/index.js";
+import { assessHost, doctorExitCode, renderDoctorJson, renderDoctorTable } from "./doctor.js";
+import type { CgroupFact, DockerFact, HostFacts, ToolFact } from "./doctor.js";
+import type { Io } from "./main.js";
+import { stateDirOf } from "./sandbox-commands.js";
+
+export const DEFAULT_DOCKER_SOCKET = "/var/run/docker.sock";
+const CGROUP_ROOT = "/sys/fs/cgroup";
+const TIMEOUT_MS = 5000;
+
+async function toolFact(command: string, args: readonly string[]): Promise<ToolFact> {
+  try {
+    const r = await execa(command, args, { reject: false, timeout: TIMEOUT_MS, stdin: "ignore" });
+    const line = `${r.stdout}\n${r.stderr}`
+      .split("\n")
+      .find((l) => l.trim() !== "")
+      ?.trim();
+    if (r.failed && r.exitCode === undefined)
+      return { found: false, error: r.shortMessage ?? "did not run" };
+    if (r.exitCode !== 0) return { found: false, error: `exit ${r.exitCode}: ${line ?? ""}` };
+    return { found: true, output: line ?? "" };
+  } catch (error) {
+    return { found: false, error: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+function canReadWrite(file: string): boolean {
+  try {
+    accessSync(file, constants.R_OK | constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * KVM as the VM backend sees it. The backend's detectAccel decides from /dev/kvm and its probe
+ * cache for this host boot; doctor asks it on a copy of the cache, with a probe that records it
+ * was asked instead of booting, so the real cache is never written.
+ */
+async function kvmFact(stateDir: string): Promise<HostFacts["kvm"]> {
+  const cacheFile = path.join(stateDir, "accel.json");
+  const present = existsSync("/dev/kvm");
+  const accessible = present && canReadWrite("/dev/kvm");
+  const scratch = mkdtempSync(path.join(tmpdir(), "sandboxed-doctor-"));
+  try {
+    if (existsSync(cacheFile)) copyFileSync(cacheFile, path.join(scratch, "accel.json"));
+    let probed = false;
+    const d = await detectAccel(scratch, "auto", async () => {
+      probed = true;
+      return false;
+    });
+    const probe = !present || !accessible || probed ? "none" : d.accel;
+    return { present, accessible, probe, probeReason: d.reason, cacheFile };
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+function words(file: string): string[] {
+  try {
+    return readFileSync(file, "utf8")
+      .split(/\s+/)
+      .filter((w) => w !== "");
+  } catch {
+    return [];
+  }
+}
+
+/** Through the sandbox area's own layout rule, so doctor and sandboxes agree on the version. */
+function cgroupFact(): CgroupFact {
+  if (!existsSync(CGROUP_ROOT)) return { version: "none" };
+  const layout = cgroupLayout(CGROUP_ROOT, "doctor");
+  if (layout.version === 2) {
+    return {
+      version: 2,
+      controllers: words(path.join(CGROUP_ROOT, "cgroup.controllers")),
+      subtreeControl: words(path.join(CGROUP_ROOT, "cgroup.subtree_control")),
+    };
+  }
+  // v1 dirs are <root>/<controller>/sandboxed/<id>; the hierarchy is two levels up.
+  const mounted = layout.dirs
+    .map((d) => path.dirname(path.dirname(d)))
+    .filter((h) => existsSync(path.join(h, "cgroup.procs")))
+    .map((h) => path.basename(h));
+  return mounted.length === 0 ? { version: "none" } : { version: 1, mounted };
+}
+
+function dockerGet(socketPath: string, urlPath: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = get({ socketPath, path: urlPath, timeout: TIMEOUT_MS }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => (body += chunk));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on("error", reject);
+    });
+    req.on("timeout", () => req.destroy(new Error(`no answer within ${TIMEOUT_MS / 1000}s`)));
+    req.on("error", reject);
+  });
+}
+
+export async function dockerFact(socket: string): Promise<DockerFact> {
+  try {
+    const ping = await dockerGet(socket, "/_ping");
+    if (ping.status !== 200) {
+      return { socket, reachable: false, error: `GET /_ping answered ${ping.status}` };
+    }
+    const info = await dockerGet(socket, "/info");
+    const body = JSON.parse(info.body) as {
+      ServerVersion?: string;
+      Runtimes?: Record<string, unknown>;
+      DefaultRuntime?: string;
+    };
+    return {
+      socket,
+      reachable: true,
+      ...(body.ServerVersion ? { version: body.ServerVersion } : {}),
+      runtimes: Object.keys(body.Runtimes ?? {}).sort(),
+      ...(body.DefaultRuntime ? { defaultRuntime: body.DefaultRuntime } : {}),
+    };
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException;
+    return { socket, reachable: false, error: e.code ?? e.message };
+  }
+}
+
+function diskFact(stateDir: string): HostFacts["disk"] {
+  let measured = stateDir;
+  while (!existsSync(measured) && path.dirname(measured) !== measured) {
+    measured = path.dirname(measured);
+  }
+  try {
+    const s = statfsSync(measured);
+    return { stateDir, measured, freeBytes: s.bavail * s.bsize };
+  } catch (error) {
+    return { stateDir, measured, error: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+export interface GatherOptions {
+  readonly stateDir: string;
+  readonly dockerSocket: string;
+}
+
+export async function gatherHostFacts(options: GatherOptions): Promise<HostFacts> {
+  const [kvm, qemu, qemuImg, nft, ip, tc, mmdebstrap, docker] = await Promise.all([
+    kvmFact(options.stateDir),
+    toolFact("qemu-system-x86_64", ["--version"]),
+    toolFact("qemu-img", ["--version"]),
+    toolFact("nft", ["--version"]),
+    toolFact("ip", ["-V"]),
+    toolFact("tc", ["-V"]),
+    toolFact("mmdebstrap", ["--version"]),
+    dockerFact(options.dockerSocket),
+  ]);
+  return {
+    isRoot: process.getuid?.() === 0,
+    nodeVersion: process.version,
+    kvm,
+    qemu,
+    qemuImg,
+    nft,
+    ip,
+    tc,
+    mmdebstrap,
+    cgroup: cgroupFact(),
+    docker,
+    disk: diskFact(options.stateDir),
+  };
+}
+
+/** The socket from DOCKER_HOST when it names a unix socket, else the default. */
+function dockerSocketOf(io: Io, flag?: string): string {
+  if (flag) return path.resolve(io.cwd, flag);
+  const host = io.env.DOCKER_HOST;
+  return host?.startsWith("unix://") ? host.slice("unix://".length) : DEFAULT_DOCKER_SOCKET;
+}
+
+/** Registers `sandboxed doctor` on the program. */
+export function doctorCommand(program: Command, io: Io, setExit: (code: number) => void): void {
+  program
+    .command("doctor")
+    .description(
+      "Check that this host can run sandboxes (KVM, QEMU, nftables, iproute2, cgroups, disk, Docker runtimes) and say how to fix each gap.",
+    )
+    .option("--json", "print the findings as JSON")
+    .option("--allow-tcg", "accept a host without usable KVM (VMs under emulation) as a warning")
+    .option("--state-dir <dir>", "the state dir to measure (env SANDBOXED_STATE_DIR)")
+    .option(
+      "--docker-socket <path>",
+      `dockerd's socket (default ${DEFAULT_DOCKER_SOCKET}, or DOCKER_HOST)`,
+    )
+    .addHelpText(
+      "after",
+      "\nExit status: 0 no failures (warnings allowed), 1 a failed check.\nEach check: docs/operations.md#sandboxed-doctor\n",
+    )
+    .action(
+      async (opts: {
+        json?: boolean;
+        allowTcg?: boolean;
+        stateDir?: string;
+        dockerSocket?: string;
+      }) => {
+        const facts = await gatherHostFacts({
+          stateDir: stateDirOf(io, opts.stateDir),
+          dockerSocket: dockerSocketOf(io, opts.dockerSocket),
+        });
+        const findings = assessHost(facts, { allowTcg: opts.allowTcg ?? false });
+        io.stdout(opts.json ? renderDoctorJson(findings) : renderDoctorTable(findings));
+        setExit(doctorExitCode(findings));
+      },
+    );
+}
