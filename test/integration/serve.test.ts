@@ -1,0 +1,260 @@
+// `sandboxed serve` end to end (issue 6): the service in the test world's host namespace takes
+// jobs from the GitHub emulator (a stand-in for GitHub's servers, every REST reply checked against
+// GitHub's OpenAPI description) and runs each once in a real VM, where a stand-in for the official
+// runner (test/support/runner-standin) takes the job through the sandbox's egress proxy.
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { createHmac } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { packageRoot } from "../../runner/cli/policy-files.js";
+import { listSandboxes } from "../../runner/sandbox/index.js";
+import { qemuPids, requireRoot, TEST_STATE_DIR } from "./helpers.js";
+import { namespaces } from "./net-topology.js";
+import { buildServeWorld } from "./serve-world.js";
+import type { ServeWorld, ServiceProcess } from "./serve-world.js";
+
+const exec = promisify(execFile);
+const BIN = path.join(packageRoot(), "bin", "sandboxed.js");
+const REPO = "octo-org/app";
+const POLICY = `apiVersion: sandboxed/v1
+kind: Policy
+resources: { cpus: 1, memory: 1GiB, disk: 2GiB, timeout: 10m }
+network:
+  mode: allowlist
+  allow: [github.test]
+`;
+
+let world: ServeWorld;
+let service: ServiceProcess | undefined;
+
+async function until<T>(
+  what: string,
+  probe: () => T | undefined | false,
+  ms = 600_000,
+): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const value = probe();
+    if (value) return value;
+    if (Date.now() > end)
+      throw new Error(
+        `timed out waiting for ${what}\n--- service output ---\n${service?.output().slice(-6000)}`,
+      );
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+const job = (id: number) => world.emulator.jobs().find((j) => j.id === id)!;
+const jitRequestsFor = (id: number): number =>
+  world.emulator
+    .requests()
+    .filter(
+      (r) => r.method === "POST" && r.path.endsWith("/generate-jitconfig") && r.status === 201,
+    )
+    .filter((r) =>
+      String((r.body as { name?: string } | undefined)?.name ?? "").includes(`-${id}-`),
+    ).length;
+
+function queue(n: number, script: (i: number) => string): number[] {
+  return world.emulator.queueRun(REPO, {
+    jobs: Array.from({ length: n }, (_, i) => ({
+      name: `job ${i + 1}`,
+      labels: ["sandboxed"],
+      script: script(i + 1),
+    })),
+  }).jobIds;
+}
+
+const allDone = (ids: readonly number[]) => () => ids.every((id) => job(id).status === "completed");
+
+beforeAll(async () => {
+  requireRoot();
+  world = await buildServeWorld({ capacity: 3, policy: POLICY });
+  world.emulator.addRepo(REPO);
+  service = await world.startService();
+}, 900_000);
+
+afterAll(async () => {
+  await service?.stop("SIGTERM");
+  await world?.teardown();
+}, 300_000);
+
+describe("sandboxed serve with the GitHub emulator and real VMs", () => {
+  it("runs 20 queued jobs on capacity 3, never more than 3 at once, each in its own sandbox", async () => {
+    const ids = queue(20, (i) => `echo "job ${i} says hi from $(hostname)"; sleep 2`);
+    await until("20 jobs to complete", allDone(ids), 1_500_000);
+    for (const id of ids) expect(job(id), `job ${id}`).toMatchObject({ conclusion: "success" });
+    expect(world.emulator.maxConcurrentRunning()).toBeLessThanOrEqual(3);
+    expect(world.emulator.maxConcurrentRunning()).toBeGreaterThanOrEqual(2);
+    // Each job's log: its own output, under the policy summary the job-started hook printed.
+    const log = world.emulator.jobLog(ids[4]!);
+    expect(log).toContain("job 5 says hi");
+    expect(log).toMatch(/sandboxed: .*policy/);
+    // The repository sees one check run per job; no runner stays registered.
+    const checks = world.emulator
+      .checkRuns()
+      .filter((c) => ids.some((id) => c.details_url?.endsWith(`/job/${id}`)));
+    expect(checks.length).toBe(20);
+    expect(checks.every((c) => c.conclusion === "success")).toBe(true);
+    await until("runners to be deleted", () => world.emulator.runners().length === 0, 60_000);
+    expect(world.emulator.violations()).toEqual([]);
+    // Queue-to-ready latency, for bench/serve.mjs (docs/benchmarks.md).
+    const latencies = ids.map((id) => {
+      const rec = JSON.parse(
+        readFileSync(path.join(TEST_STATE_DIR, "serve", "jobs", `${id}.json`), "utf8"),
+      ) as { readyAt: number };
+      return (rec.readyAt - Date.parse(job(id).created_at)) / 1000;
+    });
+    if (process.env.SANDBOXED_BENCH_OUT)
+      writeFileSync(process.env.SANDBOXED_BENCH_OUT, JSON.stringify({ latencies }));
+  }, 1_800_000);
+
+  it("answers a forged webhook 401 and starts nothing", async () => {
+    const body = JSON.stringify({
+      action: "queued",
+      workflow_job: { id: 999_999, labels: ["sandboxed"] },
+    });
+    const forged = `sha256=${createHmac("sha256", "not-the-secret").update(body).digest("hex")}`;
+    const status = await world.postWebhook(body, {
+      "x-github-event": "workflow_job",
+      "x-github-delivery": "forged-1",
+      "x-hub-signature-256": forged,
+    });
+    expect(status).toBe(401);
+    expect(
+      await world.postWebhook(body, {
+        "x-github-event": "workflow_job",
+        "x-github-delivery": "forged-2",
+      }),
+    ).toBe(401);
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(existsSync(path.join(TEST_STATE_DIR, "serve", "jobs", "999999.json"))).toBe(false);
+    expect(jitRequestsFor(999_999)).toBe(0);
+  });
+
+  it("refuses a webhook that carries the job-origin header: a job cannot start jobs", async () => {
+    const body = JSON.stringify({
+      action: "queued",
+      workflow_job: { id: 999_998, labels: ["sandboxed"] },
+    });
+    const signature = `sha256=${createHmac("sha256", world.webhookSecret).update(body).digest("hex")}`;
+    const status = await world.postWebhook(body, {
+      "x-github-event": "workflow_job",
+      "x-github-delivery": "origin-1",
+      "x-hub-signature-256": signature,
+      "x-sandboxed-job": "sbx-0123456789",
+    });
+    expect(status).toBe(403);
+  });
+
+  it("starts one sandbox for a job whose webhook arrives three times", async () => {
+    const [id] = queue(1, () => "echo once");
+    const delivery = world.emulator
+      .deliveries()
+      .find((d) => d.job_id === id && d.action === "queued")!;
+    await world.emulator.webhooks.resend(delivery.guid);
+    await world.emulator.webhooks.resend(delivery.guid);
+    await until("the job to complete", allDone([id!]));
+    expect(job(id!).conclusion).toBe("success");
+    expect(jitRequestsFor(id!)).toBe(1);
+  }, 600_000);
+
+  it("picks up jobs whose webhooks were lost (reconcile)", async () => {
+    world.emulator.webhooks.drop(true);
+    const ids = queue(2, (i) => `echo lost ${i}`);
+    world.emulator.webhooks.drop(false);
+    await until("both jobs to complete", allDone(ids));
+    for (const id of ids) expect(job(id).conclusion).toBe("success");
+  }, 600_000);
+
+  it("starts no sandbox for a job cancelled while queued", async () => {
+    const busy = queue(3, () => "sleep 25");
+    await until("3 jobs running", () => busy.every((id) => job(id).status === "in_progress"));
+    const [cancelled] = queue(1, () => "echo should never run");
+    world.emulator.cancelJob(cancelled!);
+    await until("the busy jobs to complete", allDone(busy));
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(job(cancelled!).conclusion).toBe("cancelled");
+    expect(jitRequestsFor(cancelled!)).toBe(0);
+  }, 900_000);
+
+  it("retries GitHub's 5xx and rate-limit replies and loses no job", async () => {
+    world.emulator.faults.add({
+      method: "POST",
+      path: /generate-jitconfig$/,
+      reply: 502,
+      times: 2,
+    });
+    world.emulator.faults.add({
+      method: "POST",
+      path: /check-runs$/,
+      reply: "secondary-rate-limit",
+      times: 1,
+    });
+    world.emulator.faults.add({
+      method: "GET",
+      path: /\/actions\/jobs\/\d+$/,
+      reply: "rate-limit",
+      times: 1,
+    });
+    const [id] = queue(1, () => "echo through the storm");
+    await until("the job to complete", allDone([id!]));
+    expect(job(id!).conclusion).toBe("success");
+    await until(
+      "its check run",
+      () =>
+        world.emulator
+          .checkRuns()
+          .some((c) => c.head_sha === job(id!).head_sha && c.conclusion === "success"),
+      120_000,
+    );
+    const jit = world.emulator.requests().filter((r) => r.path.endsWith("/generate-jitconfig"));
+    expect(jit.filter((r) => r.status === 502).length).toBeGreaterThanOrEqual(2);
+  }, 600_000);
+
+  it("after kill -9 mid-job, a restart removes the sandbox, reports infrastructure_error and leaves no runner", async () => {
+    const [id] = queue(1, () => "echo started; sleep 300");
+    await until("the job to run", () => job(id!).status === "in_progress");
+    await service!.stop("SIGKILL");
+    expect(qemuPids().length).toBeGreaterThan(0); // the VM outlived its service
+    service = await world.startService();
+    await until("the job to be failed", () => job(id!).status === "completed", 300_000);
+    expect(job(id!).conclusion).toBe("failure");
+    const check = await until("the check run", () =>
+      world.emulator
+        .checkRuns()
+        .find(
+          (c) =>
+            c.details_url?.endsWith(`/job/${id}`) === true &&
+            c.output.title?.startsWith("infrastructure_error") === true,
+        ),
+    );
+    expect(check.conclusion).toBe("failure");
+    expect(world.emulator.runners()).toEqual([]);
+    expect(listSandboxes(TEST_STATE_DIR)).toEqual([]);
+    expect((await namespaces()).filter((n) => n.startsWith("sbx-"))).toEqual([]);
+    expect(qemuPids()).toEqual([]);
+    // `sandboxed logs` shows the job's record.
+    const { stdout } = await exec(process.execPath, [
+      BIN,
+      "logs",
+      String(id),
+      "--config",
+      world.configFile,
+    ]);
+    expect(stdout).toContain("infrastructure");
+  }, 900_000);
+
+  it("drains on SIGTERM: the running job finishes, the service exits 0", async () => {
+    const [id] = queue(1, () => "sleep 15; echo drained");
+    await until("the job to run", () => job(id!).status === "in_progress");
+    const code = await service!.stop("SIGTERM");
+    service = undefined;
+    expect(code).toBe(0);
+    expect(job(id!)).toMatchObject({ status: "completed", conclusion: "success" });
+    expect(world.emulator.runners()).toEqual([]);
+    expect(listSandboxes(TEST_STATE_DIR)).toEqual([]);
+  }, 600_000);
+});
