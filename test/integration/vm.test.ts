@@ -157,10 +157,14 @@ describe("vm: host side", () => {
             "cat /proc/mounts | cut -d' ' -f3 | sort -u | tr '\\n' ' '; ls /sys/block | tr '\\n' ' '",
           ],
         },
+        // Issue 6: the runner stand-in (and many job scripts) use bash's `<(…)`, which needs
+        // /dev/fd; the guest has no udev to make it.
+        { name: "dev-fd", argv: ["bash", "-c", "cat <(echo procsub-ok) /dev/stdin < /dev/null"] },
       ],
     });
     expect(r.stdout).not.toMatch(/9p|virtiofs|nfs|fuse/);
     expect(r.stdout).toMatch(/vda vdb vdc/);
+    expect(r.stdout).toContain("procsub-ok");
   });
 
   it("after kill -9 of the runner mid-job, gc leaves no QEMU, disk, cgroup or record", async () => {
