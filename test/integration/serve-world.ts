@@ -13,7 +13,7 @@
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
-import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { packageRoot } from "../../runner/cli/policy-files.js";
@@ -55,6 +55,8 @@ export async function buildServeWorld(options: {
   readonly policy: string;
 }): Promise<ServeWorld> {
   const dir = mkdtempSync(path.join(tmpdir(), "sbx-serve-"));
+  // Job records of an earlier (killed) run would name this emulator's job ids: start afresh.
+  rmSync(path.join(TEST_STATE_DIR, "serve"), { recursive: true, force: true });
   const teardownNet = await buildRunnerWorld();
   const servers: Server[] = [];
   const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
