@@ -93,10 +93,13 @@ describe("sandboxed serve with the GitHub emulator and real VMs", () => {
     expect(log).toContain("job 5 says hi");
     expect(log).toMatch(/sandboxed: .*policy/);
     // The repository sees one check run per job; no runner stays registered.
-    const checks = world.emulator
-      .checkRuns()
-      .filter((c) => ids.some((id) => c.details_url?.endsWith(`/job/${id}`)));
-    expect(checks.length).toBe(20);
+    // Reported after the sandbox is gone, so a moment after GitHub saw the job complete.
+    const checks = await until("20 check runs", () => {
+      const found = world.emulator
+        .checkRuns()
+        .filter((c) => ids.some((id) => c.details_url?.endsWith(`/job/${id}`)));
+      return found.length === 20 && found;
+    });
     expect(checks.every((c) => c.conclusion === "success")).toBe(true);
     await until("runners to be deleted", () => world.emulator.runners().length === 0, 60_000);
     expect(world.emulator.violations()).toEqual([]);
@@ -151,6 +154,7 @@ describe("sandboxed serve with the GitHub emulator and real VMs", () => {
 
   it("starts one sandbox for a job whose webhook arrives three times", async () => {
     const [id] = queue(1, () => "echo once");
+    await world.emulator.webhooks.idle();
     const delivery = world.emulator
       .deliveries()
       .find((d) => d.job_id === id && d.action === "queued")!;
