@@ -43,6 +43,8 @@ export interface LifecycleDeps {
   createSandbox(request: SandboxRequest): Sandbox | Promise<Sandbox>;
   openLog(record: JobRecord): JobLogSink;
   readonly metrics?: SchedulerMetrics;
+  /** A sandbox came or went (the live-sandboxes gauge). */
+  readonly sandboxChanged?: () => void;
   readonly log: SchedulerLog;
   now(): number;
   newId(): string;
@@ -178,6 +180,7 @@ export async function runServiceJob(
     });
     live.sandbox = sandbox;
     created = true;
+    deps.sandboxChanged?.();
     let report: SandboxReport | undefined;
     try {
       report = await sandbox.run(drive.spec);
@@ -189,6 +192,7 @@ export async function runServiceJob(
         );
       await sandbox.destroy();
       live.sandbox = undefined;
+      deps.sandboxChanged?.();
     }
     const state = drive.state();
     outcome = {

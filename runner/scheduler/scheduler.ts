@@ -60,9 +60,14 @@ const errorText = (error: unknown): string =>
 
 export function createScheduler(options: SchedulerOptions): Scheduler {
   const store: JobStore = openJobStore(options.stateDir);
-  const deps: LifecycleDeps = { ...options, store };
   const capacity: Capacity = createCapacity(options.capacity);
   const live = new Map<number, LiveJob>();
+  const liveCount = (): number => [...live.values()].filter((l) => l.sandbox).length;
+  const deps: LifecycleDeps = {
+    ...options,
+    store,
+    sandboxChanged: () => options.metrics?.sandboxesLive(liveCount()),
+  };
   const inFlight = new Set<Promise<unknown>>();
   let draining = false;
   let timer: NodeJS.Timeout | undefined;
@@ -70,8 +75,6 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   let lastReconcileError: string | undefined;
   let reconciling: Promise<void> | undefined;
   const { log } = options;
-
-  const liveCount = (): number => [...live.values()].filter((l) => l.sandbox).length;
 
   const launch = (record: JobRecord): void => {
     const entry: LiveJob = {};

@@ -29,6 +29,7 @@ export const APP = { appId: 4242, installationId: 77 };
 const GITHUB_SOCK = "/run/sbxt-github.sock";
 const WEBHOOK_SOCK = "/run/sbxt-webhook.sock";
 const WEBHOOK_PORT = 18080;
+const METRICS_SOCK = "/run/sbxt-metrics.sock";
 
 export interface ServeWorld {
   readonly emulator: GithubEmulator;
@@ -38,6 +39,8 @@ export interface ServeWorld {
   readonly webhookSecret: string;
   /** Start `sandboxed serve` in sbxt-host and wait for its ready line. */
   startService(): Promise<ServiceProcess>;
+  /** GET a path of the service's metrics listener: status and body. */
+  getMetrics(path: string): Promise<{ status: number; body: string }>;
   /** Post raw bytes to the service's webhook listener, as GitHub would (or a forger). */
   postWebhook(body: string, headers: Record<string, string>): Promise<number>;
   teardown(): Promise<void>;
@@ -108,6 +111,7 @@ export async function buildServeWorld(options: {
         `runner: { tarball: ${standin.file}, sha256: ${standin.sha256} }`,
         `capacity: { sandboxes: ${options.capacity} }`,
         `webhook: { listen: "127.0.0.1:${WEBHOOK_PORT}", path: /webhook, secretFile: webhook-secret }`,
+        `metrics: { listen: "unix:${METRICS_SOCK}" }`,
         "reconcile: { interval: 10s }",
         "idleTimeout: 2m",
         `stateDir: ${TEST_STATE_DIR}`,
@@ -162,6 +166,19 @@ export async function buildServeWorld(options: {
           },
         };
       },
+      getMetrics: (urlPath) =>
+        new Promise((resolve, reject) => {
+          import("node:http")
+            .then(({ get }) => {
+              get({ socketPath: METRICS_SOCK, path: urlPath }, (res) => {
+                let body = "";
+                res.setEncoding("utf8");
+                res.on("data", (d: string) => (body += d));
+                res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+              }).on("error", reject);
+            })
+            .catch(reject);
+        }),
       postWebhook: (body, headers) =>
         new Promise((resolve, reject) => {
           import("node:http")

@@ -103,6 +103,12 @@ describe("sandboxed serve with the GitHub emulator and real VMs", () => {
     expect(checks.every((c) => c.conclusion === "success")).toBe(true);
     await until("runners to be deleted", () => world.emulator.runners().length === 0, 60_000);
     expect(world.emulator.violations()).toEqual([]);
+    // What ops see: the jobs by outcome, the queue-to-start histogram, health.
+    const metrics = await world.getMetrics("/metrics");
+    expect(metrics.body).toMatch(/^sandboxed_jobs_total\{outcome="success"\} 20$/m);
+    expect(metrics.body).toMatch(/^sandboxed_queue_to_start_seconds_count 20$/m);
+    expect(metrics.body).toMatch(/^sandboxed_sandboxes_live 0$/m);
+    expect((await world.getMetrics("/healthz")).status).toBe(200);
     // Queue-to-ready latency, for bench/serve.mjs (docs/benchmarks.md).
     const latencies = ids.map((id) => {
       const rec = JSON.parse(
