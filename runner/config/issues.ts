@@ -4,7 +4,7 @@
  */
 import type { z } from "zod";
 import { API_VERSION, CONFIG_KIND, serviceConfigSchema } from "./schema.js";
-import { closest } from "../policy/index.js";
+import { closest, describeValue, expectedWords } from "../policy/index.js";
 import type { ConfigFinding } from "./types.js";
 import { CHECKS } from "./values.js";
 import type { CheckName } from "./values.js";
@@ -91,7 +91,7 @@ function toFindings(source: ConfigSource, issue: Issue): ConfigFinding[] {
         if (leaf === "kind" && (got === "Policy" || got === "Ceilings")) {
           hint = `write kind: ${CONFIG_KIND}; policies are files of their own, named in labelSets[].policy`;
         }
-        return [at(`${name} must be ${allowed.join(" or ")}; got ${describe(value)}`, hint)];
+        return [at(`${name} must be ${allowed.join(" or ")}; got ${describeValue(value)}`, hint)];
       }
       return [at(...wrongType(name, leaf, issue.expected, value))];
     }
@@ -102,7 +102,7 @@ function toFindings(source: ConfigSource, issue: Issue): ConfigFinding[] {
       return [
         result.redact
           ? at(`${name} ${result.problem}`, result.hint)
-          : at(`${name} is ${describe(value)}: ${result.problem}`, result.hint),
+          : at(`${name} is ${describeValue(value)}: ${result.problem}`, result.hint),
       ];
     }
     case "too_small":
@@ -111,7 +111,10 @@ function toFindings(source: ConfigSource, issue: Issue): ConfigFinding[] {
       const bound = issue.code === "too_small" ? issue.minimum : issue.maximum;
       const word = issue.code === "too_small" ? "at least" : "at most";
       return [
-        at(`${name} is ${describe(value)}; it must be ${word} ${bound}`, `write ${leaf}: ${bound}`),
+        at(
+          `${name} is ${describeValue(value)}; it must be ${word} ${bound}`,
+          `write ${leaf}: ${bound}`,
+        ),
       ];
     }
     default:
@@ -144,21 +147,24 @@ function wrongType(name: string, leaf: string, expected: string, value: unknown)
     }
   }
   if (expected === "array" && (typeof value === "string" || typeof value === "number")) {
-    return [`${name} must be a list, got ${describe(value)}`, `write ${leaf}: [${String(value)}]`];
+    return [
+      `${name} must be a list, got ${describeValue(value)}`,
+      `write ${leaf}: [${String(value)}]`,
+    ];
   }
   if (expected === "number" && typeof value === "string" && /^[0-9]+$/.test(value)) {
-    return [`${name} must be a number, got ${describe(value)}`, `write ${leaf}: ${value}`];
+    return [`${name} must be a number, got ${describeValue(value)}`, `write ${leaf}: ${value}`];
   }
   if (expected === "int" && typeof value === "number") {
     return [`${name} must be a whole number, got ${value}`, `write ${leaf}: ${Math.round(value)}`];
   }
   if (expected === "boolean" && typeof value === "string") {
     const yes = /^(yes|on|y|1)$/i.test(value);
-    return [`${name} must be true or false, got ${describe(value)}`, `write ${leaf}: ${yes}`];
+    return [`${name} must be true or false, got ${describeValue(value)}`, `write ${leaf}: ${yes}`];
   }
   return [
-    `${name} must be ${article(expected)}, got ${describe(value)}`,
-    `write ${name} as ${article(expected)}`,
+    `${name} must be ${expectedWords(expected)}, got ${describeValue(value)}`,
+    `write ${name} as ${expectedWords(expected)}`,
   ];
 }
 
@@ -212,24 +218,4 @@ function knownKeysAt(schema: AnySchema, path: readonly PathSeg[]): string[] {
   }
   const def = current ? unwrap(current) : undefined;
   return def?.type === "object" ? Object.keys(def.shape ?? {}) : [];
-}
-
-export function describe(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "a list";
-  if (typeof value === "object") return "a mapping";
-  if (typeof value === "string") return JSON.stringify(value);
-  return String(value);
-}
-
-function article(expected: string): string {
-  const words: Record<string, string> = {
-    object: "a mapping",
-    array: "a list",
-    string: "a string",
-    number: "a number",
-    int: "a whole number",
-    boolean: "true or false",
-  };
-  return words[expected] ?? expected;
 }

@@ -45,6 +45,7 @@ export {
 export { loadPolicy, loadCeilings, PolicyError } from "./resolve.js";
 export { suggestPolicy } from "./suggest-policy.js";
 export { closest } from "./suggest.js";
+export { describeValue, expectedWords } from "./wording.js";
 export type { SuggestInput, Suggestion } from "./suggest-policy.js";
 export { decideAddress, decideEgress, normalizeHost } from "./decide-egress.js";
 export type {

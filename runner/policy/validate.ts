@@ -5,6 +5,7 @@
 import type { z } from "zod";
 import { API_VERSION, cidrRuleSchema, hostRuleSchema, policySchema } from "./schema.js";
 import { closest } from "./suggest.js";
+import { describeValue, expectedWords } from "./wording.js";
 import type { Finding } from "./types.js";
 import { describeUnit, parseUnit } from "./units.js";
 import type { UnitKind } from "./units.js";
@@ -37,7 +38,7 @@ const VALUE_HINTS: Readonly<Record<string, string>> = {
 export function validateSchema(source: SourceFile): Finding[] {
   const data = source.data;
   if (data === null || data === undefined || typeof data !== "object" || Array.isArray(data)) {
-    const got = data === null || data === undefined ? "an empty file" : describe(data);
+    const got = data === null || data === undefined ? "an empty file" : describeValue(data);
     return [
       finding(locate(source, []), "schema", `a policy must be a mapping of keys; found ${got}`, {
         hint: `start the file with:\napiVersion: ${API_VERSION}\nkind: Policy`,
@@ -106,7 +107,7 @@ function toFindings(
         ];
       }
       const expected = issue.expected;
-      let hint = `write ${name} as ${article(expected)}`;
+      let hint = `write ${name} as ${expectedWords(expected)}`;
       if (expected === "number" && typeof value === "string" && /^[0-9]+$/.test(value)) {
         hint = `write ${String(leaf)}: ${value} without quotes`;
       } else if (expected === "array" && typeof value === "string") {
@@ -120,7 +121,7 @@ function toFindings(
         finding(
           locate(source, path),
           "schema",
-          `${name} must be ${article(expected)}, got ${describe(value)}`,
+          `${name} must be ${expectedWords(expected)}, got ${describeValue(value)}`,
           {
             hint,
           },
@@ -135,7 +136,7 @@ function toFindings(
           finding(
             locate(source, path),
             "invalid-unit",
-            `${name} is ${describe(value)}: not ${describeUnit(unit)}`,
+            `${name} is ${describeValue(value)}: not ${describeUnit(unit)}`,
             { hint: parsed.ok ? undefined : parsed.hint },
           ),
         ];
@@ -163,7 +164,7 @@ function toFindings(
         finding(
           locate(source, path),
           "out-of-range",
-          `${name} is ${describe(value)}; it must be ${bound}`,
+          `${name} is ${describeValue(value)}; it must be ${bound}`,
           {
             hint,
           },
@@ -175,7 +176,7 @@ function toFindings(
         finding(
           locate(source, path),
           "schema",
-          `${name} must be a whole number, got ${describe(value)}`,
+          `${name} must be a whole number, got ${describeValue(value)}`,
           {
             hint: `write ${String(leaf)}: ${Math.ceil(Number(value))}`,
           },
@@ -206,7 +207,7 @@ function invalidValue(
     finding(
       locate(source, path),
       "schema",
-      `${dotted(path)} must be one of ${allowed.join(", ")}; got ${describe(value)}`,
+      `${dotted(path)} must be one of ${allowed.join(", ")}; got ${describeValue(value)}`,
       {
         hint: fix,
       },
@@ -295,24 +296,4 @@ export function dotted(path: readonly PathSeg[]): string {
     (acc, seg) => (typeof seg === "number" ? `${acc}[${seg}]` : acc ? `${acc}.${seg}` : seg),
     "",
   );
-}
-
-function describe(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "a list";
-  if (typeof value === "object") return "a mapping";
-  if (typeof value === "string") return JSON.stringify(value);
-  return String(value);
-}
-
-function article(expected: string): string {
-  const words: Record<string, string> = {
-    object: "a mapping",
-    array: "a list",
-    string: "a string",
-    number: "a number",
-    int: "a whole number",
-    boolean: "true or false",
-  };
-  return words[expected] ?? expected;
 }

@@ -3,10 +3,9 @@
  * go in the guest, and the checks a tarball must pass before it is unpacked into a template.
  * runner-layer.ts does the I/O.
  */
-import { parse } from "yaml";
 import { z } from "zod";
 import { SandboxedError } from "../../errors/index.js";
-import { templateHash } from "./template.js";
+import { parseTemplateYaml, templateHash } from "./template.js";
 
 /** The pin, in vm-templates/. Not a template definition: `template list` skips it. */
 export const RUNNER_PIN_FILE = "actions-runner.yml";
@@ -51,24 +50,12 @@ const pinSchema = z.strictObject({
 
 /** vm-templates/actions-runner.yml, validated (SBX_TEMPLATE_INVALID names the key). */
 export function parseRunnerPin(text: string, file: string): RunnerPin {
-  let data: unknown;
-  try {
-    data = parse(text);
-  } catch (error) {
-    throw new SandboxedError("SBX_TEMPLATE_INVALID", `${file}: ${(error as Error).message}`, {
-      hint: "fix the YAML syntax",
-    });
-  }
-  const result = pinSchema.safeParse(data);
-  if (!result.success) {
-    const issue = result.error.issues[0]!;
-    throw new SandboxedError(
-      "SBX_TEMPLATE_INVALID",
-      `${file}: ${issue.path.join(".") || "(top)"}: ${issue.message}`,
-      { hint: "version: 2.335.1, url: https://…/v{version}/…-{version}.tar.gz, sha256: <64 hex>" },
-    );
-  }
-  const pin = result.data;
+  const pin = parseTemplateYaml(
+    text,
+    file,
+    pinSchema,
+    "version: 2.335.1, url: https://…/v{version}/…-{version}.tar.gz, sha256: <64 hex>",
+  );
   return { ...pin, url: pin.url.replaceAll("{version}", pin.version) };
 }
 

@@ -41,6 +41,7 @@ import {
   runnerTemplateName,
   runnerVersion,
 } from "./runner-layer-plan.js";
+import { followOutput } from "./output-tail.js";
 import { cachedDownload, sha256Of } from "./runner-layer-fetch.js";
 import type { RunnerLayerManifest, RunnerPin } from "./runner-layer-plan.js";
 import type { VmTemplate } from "./template.js";
@@ -194,21 +195,10 @@ async function runScript(env: Record<string, string>, progress: (l: string) => v
     ["--mount", "--propagation", "private", "bash", "-c", LAYER_SCRIPT],
     { env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", ...env }, all: true, reject: false },
   );
-  const tail: string[] = [];
-  let pending = "";
-  child.all?.setEncoding("utf8");
-  child.all?.on("data", (chunk: string) => {
-    pending += chunk;
-    const lines = pending.split("\n");
-    pending = lines.pop() ?? "";
-    for (const line of lines) {
-      tail.push(line);
-      if (tail.length > 40) tail.shift();
-      progress(line);
-    }
-  });
+  const output = followOutput(child.all, progress);
   const result = await child;
-  if (pending) tail.push(pending);
+  const tail = output.lines;
+  if (output.rest()) tail.push(output.rest());
   return { exitCode: result.exitCode ?? 1, tail };
 }
 

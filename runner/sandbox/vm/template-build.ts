@@ -17,6 +17,7 @@ import path from "node:path";
 import { build } from "esbuild";
 import { execa } from "execa";
 import { SandboxedError } from "../../errors/index.js";
+import { followOutput } from "./output-tail.js";
 import { loadTemplateDefinition, templateAt, templateHash, templatePaths } from "./template.js";
 import type { VmTemplate } from "./template.js";
 
@@ -121,19 +122,7 @@ export async function buildTemplate(options: TemplateBuildOptions): Promise<Temp
     all: true,
     reject: false,
   });
-  const tail: string[] = [];
-  child.all?.setEncoding("utf8");
-  let pending = "";
-  child.all?.on("data", (chunk: string) => {
-    pending += chunk;
-    const lines = pending.split("\n");
-    pending = lines.pop() ?? "";
-    for (const line of lines) {
-      tail.push(line);
-      if (tail.length > 40) tail.shift();
-      progress(line);
-    }
-  });
+  const tail = followOutput(child.all, progress).lines;
   const result = await child;
   if (result.exitCode !== 0) {
     rmSync(partial, { recursive: true, force: true });

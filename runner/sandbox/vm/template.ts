@@ -45,6 +45,25 @@ export function loadTemplateDefinition(file: string): {
     });
   }
   const text = readFileSync(file, "utf8");
+  const definition = parseTemplateYaml(
+    text,
+    file,
+    templateDefinitionSchema,
+    "see vm-templates/minimal.yml for a valid definition",
+  );
+  return { definition, text };
+}
+
+/**
+ * A YAML file of vm-templates/, checked against its schema: SBX_TEMPLATE_INVALID for bad syntax,
+ * or naming the first key that does not fit (`hint` says what a valid file looks like).
+ */
+export function parseTemplateYaml<T>(
+  text: string,
+  file: string,
+  schema: z.ZodType<T>,
+  hint: string,
+): T {
   let data: unknown;
   try {
     data = parse(text);
@@ -53,16 +72,16 @@ export function loadTemplateDefinition(file: string): {
       hint: "fix the YAML syntax",
     });
   }
-  const result = templateDefinitionSchema.safeParse(data);
+  const result = schema.safeParse(data);
   if (!result.success) {
     const issue = result.error.issues[0]!;
     throw new SandboxedError(
       "SBX_TEMPLATE_INVALID",
       `${file}: ${issue.path.join(".") || "(top)"}: ${issue.message}`,
-      { hint: "see vm-templates/minimal.yml for a valid definition" },
+      { hint },
     );
   }
-  return { definition: result.data, text };
+  return result.data;
 }
 
 /** The cache key: every input of the build, hashed. */
