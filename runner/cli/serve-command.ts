@@ -255,7 +255,7 @@ export function registerServeCommand(
   program
     .command("serve")
     .description(
-      "take runs-on: sandboxed jobs from GitHub and run each once in a fresh sandbox (needs root)",
+      "Take runs-on: sandboxed jobs from GitHub and run each once in a fresh VM with the official runner (needs root).",
     )
     .option("-c, --config <file>", "the service config", DEFAULT_CONFIG)
     .addOption(
@@ -272,7 +272,7 @@ export function registerServeCommand(
   program
     .command("logs [job]")
     .description(
-      "what the service kept of a job (outcome, summary, console, runner, egress), or the recent jobs",
+      "Show what the service kept of a job (outcome, summary, console, runner, egress), or list recent jobs.",
     )
     .option("-c, --config <file>", "the service config (for its logs folder)", DEFAULT_CONFIG)
     .option(

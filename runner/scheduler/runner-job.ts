@@ -44,7 +44,7 @@ export function policySummary(policy: ResolvedPolicy, labelSet: string): string 
   const shown =
     allow.slice(0, 12).join(", ") + (allow.length > 12 ? `, +${allow.length - 12}` : "");
   return [
-    `label set ${labelSet}; policy ${policy.files.at(-1) ?? "(default)"}${policy.enforce ? "" : " (audit mode: nothing is blocked)"}`,
+    `label set ${labelSet}; policy ${policy.files.at(-1) ?? "(default)"}${net.mode === "audit" ? " (audit mode: nothing is blocked)" : ""}`,
     `backend ${policy.isolation.backend}; sudo ${policy.isolation.sudo ? "yes" : "no"}`,
     `cpus ${r.cpus}; memory ${formatSize(r.memoryBytes)}; disk ${formatSize(r.diskBytes)}; pids ${r.pids}; timeout ${formatDuration(r.timeoutSeconds)}`,
     net.mode === "none"

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import {
   matchLabelSet,
   outcomeOf,
+  policySummary,
   runnerLabels,
   runnerSignal,
 } from "../../runner/scheduler/index.js";
@@ -137,5 +138,57 @@ describe("outcomeOf", () => {
 
   it("names infrastructure errors the way the issue asks", () => {
     expect(outcomeOf({ taken: true, error: "boom" }).title).toBe("infrastructure_error: boom");
+  });
+});
+
+describe("policySummary", () => {
+  const base = {
+    apiVersion: "sandboxed/v1",
+    kind: "Policy",
+    files: ["policies/default.yml"],
+    enforce: false,
+    isolation: { backend: "vm", runtime: "auto", sudo: true },
+    resources: {
+      cpus: 2,
+      memoryBytes: 4 * 2 ** 30,
+      diskBytes: 20 * 2 ** 30,
+      pids: 4096,
+      timeoutSeconds: 3600,
+    },
+    origins: {},
+  } as const;
+  const net = (mode: "allowlist" | "audit" | "none") =>
+    ({
+      mode,
+      bandwidth: { egressBps: 1, ingressBps: 1 },
+      allow: [
+        {
+          kind: "host",
+          host: "github.com",
+          wildcard: false,
+          ports: [443],
+          source: { file: "p", line: 1, col: 1 },
+        },
+      ],
+    }) as never;
+  it.each([
+    {
+      name: "enforced allowlist",
+      mode: "allowlist" as const,
+      has: "egress allowlist: github.com",
+      not: "audit",
+    },
+    {
+      name: "audit mode says so",
+      mode: "audit" as const,
+      has: "audit mode: nothing is blocked",
+      not: "none",
+    },
+    { name: "no network", mode: "none" as const, has: "network: none", not: "audit" },
+  ])("$name", ({ mode, has, not }) => {
+    const text = policySummary({ ...base, network: net(mode) } as never, "default");
+    expect(text).toContain(has);
+    expect(text).not.toContain(not);
+    expect(text).toContain("cpus 2; memory 4GiB; disk 20GiB");
   });
 });
