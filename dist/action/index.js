@@ -50435,6 +50435,26 @@ function closest(word, candidates) {
   return bestScore <= Math.max(2, Math.floor(word.length / 3)) ? best : void 0;
 }
 
+// runner/policy/wording.ts
+function describeValue(value) {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "a list";
+  if (typeof value === "object") return "a mapping";
+  if (typeof value === "string") return JSON.stringify(value);
+  return String(value);
+}
+function expectedWords(expected) {
+  const words = {
+    object: "a mapping",
+    array: "a list",
+    string: "a string",
+    number: "a number",
+    int: "a whole number",
+    boolean: "true or false"
+  };
+  return words[expected] ?? expected;
+}
+
 // runner/policy/validate.ts
 var UNIT_OF_KEY = {
   memory: "size",
@@ -50456,7 +50476,7 @@ var VALUE_HINTS = {
 function validateSchema(source) {
   const data = source.data;
   if (data === null || data === void 0 || typeof data !== "object" || Array.isArray(data)) {
-    const got = data === null || data === void 0 ? "an empty file" : describe3(data);
+    const got = data === null || data === void 0 ? "an empty file" : describeValue(data);
     return [
       finding(locate(source, []), "schema", `a policy must be a mapping of keys; found ${got}`, {
         hint: `start the file with:
@@ -50519,7 +50539,7 @@ function toFindings(source, issue3, prefix, root) {
         ];
       }
       const expected = issue3.expected;
-      let hint = `write ${name} as ${article(expected)}`;
+      let hint = `write ${name} as ${expectedWords(expected)}`;
       if (expected === "number" && typeof value === "string" && /^[0-9]+$/.test(value)) {
         hint = `write ${String(leaf)}: ${value} without quotes`;
       } else if (expected === "array" && typeof value === "string") {
@@ -50533,7 +50553,7 @@ function toFindings(source, issue3, prefix, root) {
         finding(
           locate(source, path7),
           "schema",
-          `${name} must be ${article(expected)}, got ${describe3(value)}`,
+          `${name} must be ${expectedWords(expected)}, got ${describeValue(value)}`,
           {
             hint
           }
@@ -50548,7 +50568,7 @@ function toFindings(source, issue3, prefix, root) {
           finding(
             locate(source, path7),
             "invalid-unit",
-            `${name} is ${describe3(value)}: not ${describeUnit(unit)}`,
+            `${name} is ${describeValue(value)}: not ${describeUnit(unit)}`,
             { hint: parsed.ok ? void 0 : parsed.hint }
           )
         ];
@@ -50571,7 +50591,7 @@ function toFindings(source, issue3, prefix, root) {
         finding(
           locate(source, path7),
           "out-of-range",
-          `${name} is ${describe3(value)}; it must be ${bound}`,
+          `${name} is ${describeValue(value)}; it must be ${bound}`,
           {
             hint
           }
@@ -50583,7 +50603,7 @@ function toFindings(source, issue3, prefix, root) {
         finding(
           locate(source, path7),
           "schema",
-          `${name} must be a whole number, got ${describe3(value)}`,
+          `${name} must be a whole number, got ${describeValue(value)}`,
           {
             hint: `write ${String(leaf)}: ${Math.ceil(Number(value))}`
           }
@@ -50603,7 +50623,7 @@ function invalidValue(source, issue3, path7, value) {
     finding(
       locate(source, path7),
       "schema",
-      `${dotted(path7)} must be one of ${allowed.join(", ")}; got ${describe3(value)}`,
+      `${dotted(path7)} must be one of ${allowed.join(", ")}; got ${describeValue(value)}`,
       {
         hint: fix
       }
@@ -50674,24 +50694,6 @@ function dotted(path7) {
     (acc, seg) => typeof seg === "number" ? `${acc}[${seg}]` : acc ? `${acc}.${seg}` : seg,
     ""
   );
-}
-function describe3(value) {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "a list";
-  if (typeof value === "object") return "a mapping";
-  if (typeof value === "string") return JSON.stringify(value);
-  return String(value);
-}
-function article(expected) {
-  const words = {
-    object: "a mapping",
-    array: "a list",
-    string: "a string",
-    number: "a number",
-    int: "a whole number",
-    boolean: "true or false"
-  };
-  return words[expected] ?? expected;
 }
 
 // runner/policy/load.ts
