@@ -183,7 +183,7 @@ describe("refusals", () => {
       `runner tarball /tmp/r.tgz has sha256 ${B}, but vm-templates/actions-runner.yml pins ${A} (actions runner 2.335.1)`,
     );
     expect(e.hint).toBe(
-      `pass --runner-sha256 ${B} to accept this tarball deliberately (a stand-in or a fork)`,
+      `pass --runner-sha256 ${B} to accept this tarball deliberately (a self-built or patched runner)`,
     );
   });
 
@@ -285,7 +285,7 @@ describe("refusals before anything is built", () => {
       `has sha256 ${t.sha256}, but vm-templates/actions-runner.yml pins ${PIN.sha256}`,
     );
     expect(e.hint).toBe(
-      `pass --runner-sha256 ${t.sha256} to accept this tarball deliberately (a stand-in or a fork)`,
+      `pass --runner-sha256 ${t.sha256} to accept this tarball deliberately (a self-built or patched runner)`,
     );
     expect(readdirSync(state)).toEqual([]);
   });

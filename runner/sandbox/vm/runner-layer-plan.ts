@@ -129,7 +129,7 @@ export function checkRunnerChecksum(
     "SBX_TEMPLATE_RUNNER_CHECKSUM",
     `runner tarball ${source.file} has sha256 ${actual}, but ${pinFile} pins ${expected} (actions runner ${pin.version})`,
     {
-      hint: `pass --runner-sha256 ${actual} to accept this tarball deliberately (a stand-in or a fork)`,
+      hint: `pass --runner-sha256 ${actual} to accept this tarball deliberately (a self-built or patched runner)`,
     },
   );
 }

@@ -54,7 +54,7 @@ export interface RunnerTemplateOptions {
   readonly root?: string;
   /** A local actions-runner tarball instead of downloading the pinned one. */
   readonly tarball?: string;
-  /** Accept this sum instead of the pin's (a stand-in or a fork); refused if the file differs. */
+  /** Accept this sum instead of the pin's (a self-built or patched runner); refused if the file differs. */
   readonly sha256?: string;
   /** Fetch the pinned URL; default: fetch(). Tests inject one; nothing else needs to. */
   readonly download?: (url: string) => Promise<AsyncIterable<Uint8Array>>;
@@ -161,7 +161,7 @@ function readManifest(dir: string): RunnerLayerManifest | undefined {
 
 /**
  * Layers on an older build of the base go, and so do partial folders of dead builds; layers of
- * the current base with another runner stay (a stand-in and the official one can coexist).
+ * the current base with another runner stay (a self-built runner and the official one can coexist).
  */
 function prune(parent: string, baseHash: string): void {
   for (const entry of readdirSync(parent)) {
