@@ -25,8 +25,8 @@ import type { ResolvedCeilings, ResolvedPolicy } from "../policy/index.js";
 import { createScheduler } from "../scheduler/index.js";
 import type { JobRecord, Scheduler } from "../scheduler/index.js";
 import { collectGarbage } from "../sandbox/index.js";
-import { createVmSandbox, ensureRunnerTemplate } from "../sandbox/vm/index.js";
-import type { VmTemplate } from "../sandbox/vm/index.js";
+import { createVmSandbox, ensureRunnerTemplate, RUNNER_HOOK_ENV } from "../sandbox/vm/index.js";
+import type { RunnerTemplate } from "../sandbox/vm/index.js";
 import type { Io } from "./main.js";
 import { loadOptions, readTextOrUndefined } from "./policy-files.js";
 import {
@@ -102,7 +102,7 @@ export async function serve(io: Io, opts: ServeOptions): Promise<number> {
   const release = claimStateDir(stateDir, config.file);
 
   // Templates with the official runner, one per template name in use.
-  const templates = new Map<string, VmTemplate>();
+  const templates = new Map<string, RunnerTemplate>();
   for (const name of new Set(config.labelSets.map((s) => s.template))) {
     const base = await ensureTemplate(io, stateDir, name);
     templates.set(
@@ -168,6 +168,10 @@ export async function serve(io: Io, opts: ServeOptions): Promise<number> {
         ? policies.get(set.name)!
         : repoPolicy(record.job.repo, text, ceilings);
     },
+    guestRunner: (labelSet) => ({
+      dir: templates.get(setOf.get(labelSet)!.template)!.runner.dir,
+      hookEnv: RUNNER_HOOK_ENV,
+    }),
     createSandbox: (request) =>
       createVmSandbox({
         id: request.id,

@@ -92,6 +92,9 @@ export async function removeStrayRunners(io: Io, configFile: string): Promise<nu
     runnerPrefix: runnerPrefix(),
     idleTimeoutMs: config.idleTimeoutMs,
     preparePolicy: () => Promise.reject(new Error("gc runs no job")),
+    guestRunner: () => {
+      throw new Error("gc runs no job");
+    },
     createSandbox: () => {
       throw new Error("gc runs no job");
     },

@@ -10,8 +10,8 @@ export type { MatchReason, MatchVerdict } from "./match.js";
 export { createCapacity } from "./capacity.js";
 export type { Capacity, Need } from "./capacity.js";
 export { outcomeOf, resultOf } from "./job-result.js";
-export { GUEST_RUNNER, policySummary, runnerDrive, runnerSignal } from "./runner-job.js";
-export type { RunnerSignal } from "./runner-job.js";
+export { policySummary, runnerDrive, runnerSignal } from "./runner-job.js";
+export type { GuestRunner, RunnerSignal } from "./runner-job.js";
 export { hooksFor, runHooks } from "./host-hooks.js";
 export { jobsDir, openJobStore } from "./store.js";
 export type {

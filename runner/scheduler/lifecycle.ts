@@ -20,7 +20,7 @@ import { resultOf } from "./job-result.js";
 import type { OutcomeInput } from "./job-result.js";
 import { runnerLabels } from "./match.js";
 import { policySummary, runnerDrive } from "./runner-job.js";
-import type { RunnerDrive } from "./runner-job.js";
+import type { GuestRunner, RunnerDrive } from "./runner-job.js";
 import type { JobStore } from "./store.js";
 import type {
   JobLogSink,
@@ -40,6 +40,8 @@ export interface LifecycleDeps {
   readonly idleTimeoutMs: number;
   readonly hooksDir?: string;
   preparePolicy(record: JobRecord): Promise<ResolvedPolicy>;
+  /** The runner inside this label set's template. */
+  guestRunner(labelSet: string): GuestRunner;
   createSandbox(request: SandboxRequest): Sandbox | Promise<Sandbox>;
   openLog(record: JobRecord): JobLogSink;
   readonly metrics?: SchedulerMetrics;
@@ -150,6 +152,7 @@ export async function runServiceJob(
       startedAt: record.startedAt,
     });
     const drive = runnerDrive({
+      runner: deps.guestRunner(record.labelSet),
       jitConfig: runner.jitConfig,
       policySummary: summaryText,
       idleTimeoutMs: deps.idleTimeoutMs,

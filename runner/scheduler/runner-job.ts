@@ -9,13 +9,11 @@ import { formatDuration, formatSize } from "../policy/index.js";
 import type { JobControl, JobSpec } from "../sandbox/index.js";
 import type { Secret } from "./types.js";
 
-/** Where the runner layer puts the runner and the hooks (runner/sandbox/vm runner-layer). */
-export const GUEST_RUNNER = {
-  dir: "/home/runner/actions-runner",
-  run: "/home/runner/actions-runner/run.sh",
-  started: "/opt/sandboxed/hooks/job-started.sh",
-  completed: "/opt/sandboxed/hooks/job-completed.sh",
-} as const;
+/** Where the template's runner layer put the runner, and the env that makes it run the hooks. */
+export interface GuestRunner {
+  readonly dir: string;
+  readonly hookEnv: Readonly<Record<string, string>>;
+}
 
 /** What the runner printed that the host acts on (actions/runner `Runner.Listener` lines). */
 export type RunnerSignal =
@@ -68,6 +66,7 @@ export interface RunnerDrive {
 }
 
 export interface RunnerDriveOptions {
+  readonly runner: GuestRunner;
   readonly jitConfig: Secret;
   readonly policySummary: string;
   readonly idleTimeoutMs: number;
@@ -117,12 +116,11 @@ export function runnerDrive(options: RunnerDriveOptions): RunnerDrive {
       const result = await control.exec(
         {
           name: "actions runner",
-          argv: [GUEST_RUNNER.run],
-          workingDirectory: GUEST_RUNNER.dir,
+          argv: [`${options.runner.dir}/run.sh`],
+          workingDirectory: options.runner.dir,
           env: {
+            ...options.runner.hookEnv,
             ACTIONS_RUNNER_INPUT_JITCONFIG: options.jitConfig.reveal(),
-            ACTIONS_RUNNER_HOOK_JOB_STARTED: GUEST_RUNNER.started,
-            ACTIONS_RUNNER_HOOK_JOB_COMPLETED: GUEST_RUNNER.completed,
             SANDBOXED_POLICY_SUMMARY: options.policySummary,
             // The runner's own self-update would replace the pinned, checked binary.
             DISABLE_RUNNER_UPDATE: "1",

@@ -149,6 +149,7 @@ function options(extra: Partial<SchedulerOptions> = {}): SchedulerOptions {
     runnerPrefix: "sbx-test-",
     idleTimeoutMs: 200,
     preparePolicy: async () => policy,
+    guestRunner: () => ({ dir: "/home/runner/actions-runner", hookEnv: {} }),
     createSandbox: (request) => standInSandbox(w, request.job.id, request.id),
     openLog: () => ({ append: () => undefined, writeJson: () => undefined }),
     log: silent,
