@@ -4,11 +4,11 @@
  */
 import type { z } from "zod";
 import { API_VERSION, CONFIG_KIND, serviceConfigSchema } from "./schema.js";
-import { closest, describeValue, expectedWords } from "../policy/index.js";
+import { closest, describeValue, dotted, expectedWords, valueAt } from "../policy/index.js";
 import type { ConfigFinding } from "./types.js";
 import { CHECKS } from "./values.js";
 import type { CheckName } from "./values.js";
-import { dotted, locate, valueAt } from "./yaml-source.js";
+import { locate } from "./yaml-source.js";
 import type { ConfigSource, PathSeg } from "./yaml-source.js";
 
 type Issue = z.core.$ZodIssue;

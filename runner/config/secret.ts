@@ -10,7 +10,7 @@ import { secretError } from "./errors.js";
 /**
  * A value that must never reach a log line, an error message or a file. `reveal()` is the only
  * way to the text; JSON, util.inspect (pino, console) and template strings all see "[redacted]".
- * The same shape as the github area's Secret, so either passes where the other is expected.
+ * The github area uses this same Secret for its tokens and JIT configs.
  */
 export interface Secret {
   reveal(): string;

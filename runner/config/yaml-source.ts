@@ -4,6 +4,7 @@
  */
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments } from "yaml";
 import type { Document, Node, Pair } from "yaml";
+import { dotted } from "../policy/index.js";
 import type { ConfigFinding, ConfigPos } from "./types.js";
 
 export type PathSeg = string | number;
@@ -140,20 +141,4 @@ export function collectOrigins(source: ConfigSource): Record<string, ConfigPos> 
 function pos(source: ConfigSource, offset: number): ConfigPos {
   const p = source.lines.linePos(offset);
   return { file: source.file, line: p.line, col: p.col };
-}
-
-export function dotted(path: readonly PathSeg[]): string {
-  return path.reduce<string>(
-    (acc, seg) => (typeof seg === "number" ? `${acc}[${seg}]` : acc ? `${acc}.${seg}` : seg),
-    "",
-  );
-}
-
-export function valueAt(root: unknown, path: readonly PathSeg[]): unknown {
-  let v: unknown = root;
-  for (const seg of path) {
-    if (v === null || typeof v !== "object") return undefined;
-    v = (v as Record<string | number, unknown>)[seg];
-  }
-  return v;
 }

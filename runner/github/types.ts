@@ -1,15 +1,9 @@
 /** Shapes of the GitHub area (issue 6): what the scheduler and cli see of GitHub. */
 
-/**
- * A value that must never reach a log line, an error message or a file: a JIT runner config, a
- * token, a webhook secret. `reveal()` is the only way to the text; everything else prints
- * "[redacted]".
- */
-export interface Secret {
-  reveal(): string;
-  toString(): string;
-  toJSON(): string;
-}
+import type { Secret } from "../config/index.js";
+
+/** A JIT runner config, a token, a webhook secret: printed only as "[redacted]". */
+export type { Secret };
 
 /** Where runners are registered and JIT configs generated. */
 export type Target = { readonly repo: string } | { readonly org: string };

@@ -46,6 +46,7 @@ export { loadPolicy, loadCeilings, PolicyError } from "./resolve.js";
 export { suggestPolicy } from "./suggest-policy.js";
 export { closest } from "./suggest.js";
 export { describeValue, expectedWords } from "./wording.js";
+export { dotted, valueAt } from "./validate.js";
 export type { SuggestInput, Suggestion } from "./suggest-policy.js";
 export { decideAddress, decideEgress, normalizeHost } from "./decide-egress.js";
 export type {
