@@ -3,23 +3,13 @@
  * quick: `--version` of each tool, a look at /dev/kvm and the cgroup file system, two GETs to
  * dockerd, statfs of the state dir. Nothing is installed, mounted or booted.
  */
-import {
-  accessSync,
-  constants,
-  copyFileSync,
-  existsSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  statfsSync,
-} from "node:fs";
+import { accessSync, constants, existsSync, readFileSync, statfsSync } from "node:fs";
 import { get } from "node:http";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Command } from "commander";
 import { execa } from "execa";
 import { cgroupLayout } from "../sandbox/index.js";
-import { detectAccel } from "../sandbox/vm/index.js";
+import { accelCacheFile, cachedAccel } from "../sandbox/vm/index.js";
 import { assessHost, doctorExitCode, renderDoctorJson, renderDoctorTable } from "./doctor.js";
 import type { CgroupFact, DockerFact, HostFacts, ToolFact } from "./doctor.js";
 import type { Io } from "./main.js";
@@ -55,27 +45,20 @@ function canReadWrite(file: string): boolean {
 }
 
 /**
- * KVM as the VM backend sees it. The backend's detectAccel decides from /dev/kvm and its probe
- * cache for this host boot; doctor asks it on a copy of the cache, with a probe that records it
- * was asked instead of booting, so the real cache is never written.
+ * KVM as the VM backend sees it: /dev/kvm, and the backend's probe cache for this host boot,
+ * read only (doctor never probes and never writes the cache).
  */
-async function kvmFact(stateDir: string): Promise<HostFacts["kvm"]> {
-  const cacheFile = path.join(stateDir, "accel.json");
+function kvmFact(stateDir: string): HostFacts["kvm"] {
   const present = existsSync("/dev/kvm");
   const accessible = present && canReadWrite("/dev/kvm");
-  const scratch = mkdtempSync(path.join(tmpdir(), "sandboxed-doctor-"));
-  try {
-    if (existsSync(cacheFile)) copyFileSync(cacheFile, path.join(scratch, "accel.json"));
-    let probed = false;
-    const d = await detectAccel(scratch, "auto", async () => {
-      probed = true;
-      return false;
-    });
-    const probe = !present || !accessible || probed ? "none" : d.accel;
-    return { present, accessible, probe, probeReason: d.reason, cacheFile };
-  } finally {
-    rmSync(scratch, { recursive: true, force: true });
-  }
+  const cached = accessible ? cachedAccel(stateDir) : undefined;
+  return {
+    present,
+    accessible,
+    probe: cached?.accel ?? "none",
+    ...(cached ? { probeReason: cached.reason } : {}),
+    cacheFile: accelCacheFile(stateDir),
+  };
 }
 
 function words(file: string): string[] {

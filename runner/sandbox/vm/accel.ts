@@ -20,6 +20,28 @@ function bootId(): string {
   }
 }
 
+/** Where the probe's answer is cached; deleting it makes the next sandbox probe again. */
+export function accelCacheFile(stateDir: string): string {
+  return path.join(stateDir, "accel.json");
+}
+
+/** The probe's cached answer for this host boot, if any; reads only (doctor asks this too). */
+export function cachedAccel(stateDir: string): AccelDecision | undefined {
+  try {
+    const cached = JSON.parse(readFileSync(accelCacheFile(stateDir), "utf8")) as {
+      bootId: string;
+      accel: Accel;
+      reason: string;
+    };
+    if (cached.bootId === bootId()) {
+      return { accel: cached.accel, reason: `${cached.reason} (cached)` };
+    }
+  } catch {
+    // no cache yet
+  }
+  return undefined;
+}
+
 /**
  * `probe` boots the template once with KVM and resolves true when the agent answered.
  * Its result is cached in `<state>/accel.json` for this host boot.
@@ -36,23 +58,13 @@ export async function detectAccel(
   } catch {
     return { accel: "tcg", reason: "/dev/kvm is not accessible" };
   }
-  const cache = path.join(stateDir, "accel.json");
-  const boot = bootId();
-  try {
-    const cached = JSON.parse(readFileSync(cache, "utf8")) as {
-      bootId: string;
-      accel: Accel;
-      reason: string;
-    };
-    if (cached.bootId === boot) return { accel: cached.accel, reason: `${cached.reason} (cached)` };
-  } catch {
-    // no cache yet
-  }
+  const cached = cachedAccel(stateDir);
+  if (cached) return cached;
   const works = await probe().catch(() => false);
   const decision: AccelDecision = works
     ? { accel: "kvm", reason: "a KVM probe boot reached the agent" }
     : { accel: "tcg", reason: "a KVM probe boot failed (nested or broken KVM)" };
   mkdirSync(stateDir, { recursive: true });
-  writeFileSync(cache, JSON.stringify({ bootId: boot, ...decision }));
+  writeFileSync(accelCacheFile(stateDir), JSON.stringify({ bootId: bootId(), ...decision }));
   return decision;
 }

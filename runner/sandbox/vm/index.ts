@@ -5,7 +5,7 @@ export type { VmSandboxOptions } from "./vm-sandbox.js";
 export { buildTemplate, findTemplate } from "./template-build.js";
 export type { TemplateBuildOptions, TemplateBuildResult } from "./template-build.js";
 export type { VmTemplate } from "./template.js";
-export { detectAccel } from "./accel.js";
+export { accelCacheFile, cachedAccel, detectAccel } from "./accel.js";
 export type { Accel } from "./qemu-args.js";
 export { qemuArgs, kernelCommandLine, QEMU_SANDBOX } from "./qemu-args.js";
 export { jailScript, UID_BASE } from "./jail.js";
