@@ -17,3 +17,4 @@ if [ -n "$missing" ]; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
+# The container backend's Docker daemon (docker.io, runsc) is scripts/dockerd.sh's job, not this one's.

@@ -1,7 +1,8 @@
 /**
- * `sandboxed doctor`: gathers the host facts that doctor.ts judges. Every probe is read-only and
- * quick: `--version` of each tool, a look at /dev/kvm and the cgroup file system, two GETs to
- * dockerd, statfs of the state dir. Nothing is installed, mounted or booted.
+ * `sandboxed doctor`: gathers the host facts that doctor.ts judges, and prints its findings. Every
+ * probe is read-only and quick: `--version` of each tool and of each hardened container runtime, a
+ * look at /dev/kvm and the cgroup file system, two GETs to dockerd, statfs of the state dir.
+ * Nothing is installed, mounted or booted.
  */
 import { accessSync, constants, existsSync, readFileSync, statfsSync } from "node:fs";
 import { get } from "node:http";
@@ -10,12 +11,24 @@ import type { Command } from "commander";
 import { execa } from "execa";
 import { cgroupLayout } from "../sandbox/index.js";
 import { accelCacheFile, cachedAccel } from "../sandbox/vm/index.js";
-import { assessHost, doctorExitCode, renderDoctorJson, renderDoctorTable } from "./doctor.js";
-import type { CgroupFact, DockerFact, HostFacts, ToolFact } from "./doctor.js";
+import { assessHost, doctorExitCode, HARDENED_RUNTIMES } from "./doctor.js";
+import type {
+  CgroupFact,
+  DockerFact,
+  Finding,
+  HostFacts,
+  Level,
+  RuntimeFact,
+  ToolFact,
+} from "./doctor.js";
 import type { Io } from "./main.js";
 import { stateDirOf } from "./sandbox-commands.js";
 
-export const DEFAULT_DOCKER_SOCKET = "/var/run/docker.sock";
+/**
+ * The container backend's own daemon (scripts/dockerd.sh), never the host's or a job's: its
+ * settings (no iptables, no bridge, runsc with --network=host) are what the backend relies on.
+ */
+export const DEFAULT_DOCKER_SOCKET = "/run/sandboxed/docker.sock";
 const CGROUP_ROOT = "/sys/fs/cgroup";
 const TIMEOUT_MS = 5000;
 
@@ -104,6 +117,16 @@ function dockerGet(socketPath: string, urlPath: string): Promise<{ status: numbe
   });
 }
 
+/**
+ * A hardened runtime is run once (`--version`) from the path dockerd would run it from: a
+ * registered runtime whose binary is gone fails only when a job starts, so doctor says it first.
+ */
+async function runtimeFact(name: string, file: string, args: string[]): Promise<RuntimeFact> {
+  const fact = { name, path: file, args };
+  if (!(HARDENED_RUNTIMES as readonly string[]).includes(name)) return fact;
+  return { ...fact, probe: await toolFact(file, ["--version"]) };
+}
+
 export async function dockerFact(socket: string): Promise<DockerFact> {
   try {
     const ping = await dockerGet(socket, "/_ping");
@@ -111,16 +134,26 @@ export async function dockerFact(socket: string): Promise<DockerFact> {
       return { socket, reachable: false, error: `GET /_ping answered ${ping.status}` };
     }
     const info = await dockerGet(socket, "/info");
+    if (info.status !== 200) {
+      return { socket, reachable: false, error: `GET /info answered ${info.status}` };
+    }
     const body = JSON.parse(info.body) as {
       ServerVersion?: string;
-      Runtimes?: Record<string, unknown>;
+      CgroupVersion?: string;
+      Runtimes?: Record<string, { path?: string; runtimeArgs?: string[] }>;
       DefaultRuntime?: string;
     };
+    const runtimes = await Promise.all(
+      Object.entries(body.Runtimes ?? {})
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([name, r]) => runtimeFact(name, r.path ?? name, r.runtimeArgs ?? [])),
+    );
     return {
       socket,
       reachable: true,
       ...(body.ServerVersion ? { version: body.ServerVersion } : {}),
-      runtimes: Object.keys(body.Runtimes ?? {}).sort(),
+      ...(body.CgroupVersion ? { cgroupVersion: body.CgroupVersion } : {}),
+      runtimes,
       ...(body.DefaultRuntime ? { defaultRuntime: body.DefaultRuntime } : {}),
     };
   } catch (error) {
@@ -174,11 +207,36 @@ export async function gatherHostFacts(options: GatherOptions): Promise<HostFacts
   };
 }
 
-/** The socket from DOCKER_HOST when it names a unix socket, else the default. */
+/** DOCKER_HOST is not read: it names the daemon a user or job talks to, not the backend's. */
 function dockerSocketOf(io: Io, flag?: string): string {
-  if (flag) return path.resolve(io.cwd, flag);
-  const host = io.env.DOCKER_HOST;
-  return host?.startsWith("unix://") ? host.slice("unix://".length) : DEFAULT_DOCKER_SOCKET;
+  return flag ? path.resolve(io.cwd, flag) : DEFAULT_DOCKER_SOCKET;
+}
+
+const MARK: Record<Level, string> = { ok: "ok", warn: "warn", fail: "FAIL" };
+
+/** The table `sandboxed doctor` prints: check, status, detail, and a fix line under each gap. */
+export function renderDoctorTable(findings: readonly Finding[]): string {
+  const width = Math.max(5, ...findings.map((f) => f.check.length));
+  const pad = " ".repeat(width + 2 + 8);
+  const rows = findings.map(
+    (f) =>
+      `${f.check.padEnd(width)}  ${MARK[f.level].padEnd(6)}  ${f.detail}` +
+      (f.fix && !f.ok ? `\n${pad}fix: ${f.fix}` : ""),
+  );
+  const fails = findings.filter((f) => f.level === "fail").length;
+  const warns = findings.filter((f) => f.level === "warn").length;
+  const summary =
+    fails > 0
+      ? `${fails} failed, ${warns} warning(s): sandboxes will not run well on this host until the failures are fixed`
+      : warns > 0
+        ? `no failures, ${warns} warning(s)`
+        : "all checks passed";
+  return `${"check".padEnd(width)}  status  detail\n${rows.join("\n")}\n\n${summary}\n`;
+}
+
+/** `sandboxed doctor --json` */
+export function renderDoctorJson(findings: readonly Finding[]): string {
+  return `${JSON.stringify({ ok: doctorExitCode(findings) === 0, findings }, null, 2)}\n`;
 }
 
 /** Registers `sandboxed doctor` on the program. */
@@ -193,7 +251,7 @@ export function doctorCommand(program: Command, io: Io, setExit: (code: number) 
     .option("--state-dir <dir>", "the state dir to measure (env SANDBOXED_STATE_DIR)")
     .option(
       "--docker-socket <path>",
-      `dockerd's socket (default ${DEFAULT_DOCKER_SOCKET}, or DOCKER_HOST)`,
+      `the container backend's dockerd socket (default ${DEFAULT_DOCKER_SOCKET}, started by scripts/dockerd.sh)`,
     )
     .addHelpText(
       "after",

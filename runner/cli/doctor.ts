@@ -1,7 +1,7 @@
 /**
  * `sandboxed doctor`: is this host fit to run sandboxes, and how to fix each gap (issue 6,
  * "Operating it"; issue 7 for container runtimes). This file is the pure half: host facts in,
- * findings out, so every verdict has a table test. doctor-command.ts gathers the facts.
+ * findings out, so every verdict has a table test. doctor-command.ts gathers the facts and prints.
  *
  * Levels: `fail` breaks the default (VM) backend, and doctor exits 1; `warn` works but is worse
  * than it should be, or concerns the optional container backend (Docker); `ok`.
@@ -36,14 +36,24 @@ export type CgroupFact =
   | { readonly version: 1; readonly mounted: readonly string[] }
   | { readonly version: "none" };
 
+/** A runtime from GET /info `Runtimes`. */
+export interface RuntimeFact {
+  readonly name: string;
+  readonly path: string;
+  readonly args: readonly string[];
+  /** `<path> --version`, run for the hardened runtimes only: registered is not the same as runnable. */
+  readonly probe?: ToolFact;
+}
+
 export type DockerFact =
   | { readonly socket: string; readonly reachable: false; readonly error: string }
   | {
       readonly socket: string;
       readonly reachable: true;
       readonly version?: string;
-      /** Names from GET /info `Runtimes`. */
-      readonly runtimes: readonly string[];
+      /** GET /info `CgroupVersion`: "1" or "2". */
+      readonly cgroupVersion?: string;
+      readonly runtimes: readonly RuntimeFact[];
       readonly defaultRuntime?: string;
     };
 
@@ -310,6 +320,20 @@ function disk(f: HostFacts): Finding {
   return finding("disk", "ok", `${gib(d.freeBytes)} free in ${where}`);
 }
 
+const DOCKERD_FIX =
+  "sh scripts/dockerd.sh as root, from a sandboxed checkout (docs/operations.md#container-backend-the-docker-daemon)";
+
+/** Why a registered hardened runtime cannot serve the container backend, if it cannot. */
+function runtimeGap(r: RuntimeFact): string | undefined {
+  if (r.probe && !r.probe.found)
+    return `${r.name} is registered but ${r.path} does not run (${r.probe.error})`;
+  // Each container's network namespace is the sandbox's own, its veth moved in after start:
+  // gVisor's netstack (the default) would not see it, hostinet does.
+  if (r.name === "runsc" && !r.args.includes("--network=host"))
+    return "runsc lacks runtimeArgs --network=host, so jobs in it get no network";
+  return undefined;
+}
+
 function docker(f: HostFacts): Finding[] {
   const d = f.docker;
   if (!d.reachable) {
@@ -318,18 +342,22 @@ function docker(f: HostFacts): Finding[] {
         "docker",
         "warn",
         `dockerd not reachable on ${d.socket} (${d.error}): no container backend; the VM backend does not need it`,
-        `only for label sets with backend: container: ${APT} docker.io && systemctl enable --now docker`,
+        `only for label sets with backend: container: ${DOCKERD_FIX}`,
       ),
       finding("docker runtimes", "warn", "not checked: dockerd is not reachable"),
     ];
   }
+  const cgroup = d.cgroupVersion ? `, cgroup v${d.cgroupVersion}` : "";
   const version = finding(
     "docker",
     "ok",
-    `Docker ${d.version ?? "(version unknown)"} on ${d.socket}`,
+    `Docker ${d.version ?? "(version unknown)"} on ${d.socket}${cgroup}`,
   );
-  const hardened = HARDENED_RUNTIMES.filter((r) => d.runtimes.includes(r));
-  const listed = `${d.runtimes.join(", ") || "none"}${d.defaultRuntime ? ` (default ${d.defaultRuntime})` : ""}`;
+  const isHardened = (r: RuntimeFact) => (HARDENED_RUNTIMES as readonly string[]).includes(r.name);
+  const hardened = d.runtimes.filter(isHardened);
+  const gaps = hardened.flatMap((r) => runtimeGap(r) ?? []);
+  const usable = hardened.filter((r) => runtimeGap(r) === undefined);
+  const listed = `${d.runtimes.map((r) => r.name).join(", ") || "none"}${d.defaultRuntime ? ` (default ${d.defaultRuntime})` : ""}`;
   if (hardened.length === 0) {
     return [
       version,
@@ -337,11 +365,17 @@ function docker(f: HostFacts): Finding[] {
         "docker runtimes",
         "warn",
         `${listed}: no hardened runtime; the container backend refuses runc unless a policy says runtime: runc`,
-        `${APT} runsc && runsc install && systemctl restart docker (gVisor), or sysbox from https://github.com/nestybox/sysbox/releases`,
+        `${DOCKERD_FIX} (installs runsc and registers it); or sysbox from https://github.com/nestybox/sysbox/releases`,
       ),
     ];
   }
-  return [version, finding("docker runtimes", "ok", `${listed}; hardened: ${hardened.join(", ")}`)];
+  const shown = usable.map((r) => `${r.name} (${r.probe?.found ? r.probe.output : r.path})`);
+  if (gaps.length > 0) {
+    const rest =
+      shown.length > 0 ? `; usable: ${shown.join(", ")}` : ": no usable hardened runtime";
+    return [version, finding("docker runtimes", "warn", `${gaps.join("; ")}${rest}`, DOCKERD_FIX)];
+  }
+  return [version, finding("docker runtimes", "ok", `${listed}; hardened: ${shown.join(", ")}`)];
 }
 
 /** Every check, in the order a host is set up. */
@@ -362,31 +396,4 @@ export function assessHost(facts: HostFacts, options: AssessOptions = {}): Findi
 
 export function doctorExitCode(findings: readonly Finding[]): number {
   return findings.some((f) => f.level === "fail") ? 1 : 0;
-}
-
-const MARK: Record<Level, string> = { ok: "ok", warn: "warn", fail: "FAIL" };
-
-/** The table `sandboxed doctor` prints: check, status, detail, and a fix line under each gap. */
-export function renderDoctorTable(findings: readonly Finding[]): string {
-  const width = Math.max(5, ...findings.map((f) => f.check.length));
-  const pad = " ".repeat(width + 2 + 8);
-  const rows = findings.map(
-    (f) =>
-      `${f.check.padEnd(width)}  ${MARK[f.level].padEnd(6)}  ${f.detail}` +
-      (f.fix && !f.ok ? `\n${pad}fix: ${f.fix}` : ""),
-  );
-  const fails = findings.filter((f) => f.level === "fail").length;
-  const warns = findings.filter((f) => f.level === "warn").length;
-  const summary =
-    fails > 0
-      ? `${fails} failed, ${warns} warning(s): sandboxes will not run well on this host until the failures are fixed`
-      : warns > 0
-        ? `no failures, ${warns} warning(s)`
-        : "all checks passed";
-  return `${"check".padEnd(width)}  status  detail\n${rows.join("\n")}\n\n${summary}\n`;
-}
-
-/** `sandboxed doctor --json` */
-export function renderDoctorJson(findings: readonly Finding[]): string {
-  return `${JSON.stringify({ ok: doctorExitCode(findings) === 0, findings }, null, 2)}\n`;
 }

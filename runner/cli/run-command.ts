@@ -30,7 +30,9 @@ import type {
 import { decideEgress, loadPolicy } from "../policy/index.js";
 import type { ResolvedPolicy } from "../policy/index.js";
 import { collectGarbage, EXIT_STATUS } from "../sandbox/index.js";
-import { createVmSandbox } from "../sandbox/vm/index.js";
+import { DEFAULT_DOCKER_SOCKET } from "../sandbox/container/index.js";
+import { prepareBackend } from "./backends.js";
+import type { BackendName } from "./backends.js";
 import type { Accel } from "../sandbox/vm/index.js";
 import type { Io } from "./main.js";
 import { loadOptions } from "./policy-files.js";
@@ -47,7 +49,6 @@ import {
   repoRoot,
 } from "./run-repo.js";
 import {
-  chooseAccel,
   ensureTemplate,
   newId,
   requireRoot,
@@ -60,7 +61,8 @@ export interface RunOptions {
   job?: string;
   matrix?: string[];
   policy?: string;
-  backend: "vm" | "container";
+  backend?: BackendName;
+  dockerSocket: string;
   event?: string;
   eventFile?: string;
   input?: string[];
@@ -104,10 +106,6 @@ export async function runCommand(
   workflowArg: string | undefined,
   opts: RunOptions,
 ): Promise<number> {
-  if (opts.backend === "container")
-    throw new SandboxedError("SBX_CLI_BACKEND", "--backend container is not available yet", {
-      hint: "use --backend vm (the default); the container backend is issue 7",
-    });
   // -C: that folder is the repository (as make -C / git -C), even inside another checkout.
   const root = opts.directory ? path.resolve(io.cwd, opts.directory) : await repoRoot(io.cwd);
   if (!existsSync(root))
@@ -198,8 +196,16 @@ export async function runCommand(
   );
 
   const template = await ensureTemplate(io, stateDir, opts.template);
-  const accel = await chooseAccel(io, stateDir, opts.accel, template, policy);
   const resolver = opts.dnsServer ? upstreamResolver(opts.dnsServer) : undefined;
+  const makeSandbox = await prepareBackend(io, {
+    backend: opts.backend,
+    stateDir,
+    template,
+    accel: opts.accel,
+    policy,
+    dockerSocket: opts.dockerSocket,
+    resolver,
+  });
   const controller = new AbortController();
   const onSignal = () => {
     renderer.note(
@@ -250,16 +256,7 @@ export async function runCommand(
           }),
         emit: renderer.event,
         now: Date.now,
-        createSandbox: (instance, onEvent) =>
-          createVmSandbox({
-            id: newId(),
-            policy: jobPolicy(instance),
-            stateDir,
-            template,
-            accel,
-            onEvent,
-            ...(resolver ? { resolver } : {}),
-          }),
+        createSandbox: (instance, onEvent) => makeSandbox(newId(), jobPolicy(instance), onEvent),
       }),
     });
   } finally {
@@ -333,9 +330,15 @@ export function registerRunCommand(
       "policy (default: .github/sandbox-policy.yml, else the shipped default)",
     )
     .addOption(
-      new Option("--backend <backend>", "sandbox backend")
-        .choices(["vm", "container"])
-        .default("vm"),
+      new Option(
+        "--backend <backend>",
+        "sandbox backend (default: the policy's isolation.backend, else vm)",
+      ).choices(["vm", "container"]),
+    )
+    .option(
+      "--docker-socket <path>",
+      "Docker daemon of the container backend",
+      DEFAULT_DOCKER_SOCKET,
     )
     .option("--event <name>", "event that triggers the run (github.event_name)", "push")
     .option("--event-file <file>", "event payload JSON (github.event)")

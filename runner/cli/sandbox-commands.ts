@@ -10,14 +10,14 @@ import type { Command } from "commander";
 import { Option } from "commander";
 import { SandboxedError } from "../errors/index.js";
 import { formatDuration, formatSize, loadPolicy } from "../policy/index.js";
-import type { ResolvedPolicy } from "../policy/index.js";
 import { collectGarbage, EXIT_STATUS } from "../sandbox/index.js";
 import type { SandboxEvent, SandboxReport } from "../sandbox/index.js";
 import type { Resolver } from "../network/index.js";
+import { DEFAULT_DOCKER_SOCKET } from "../sandbox/container/index.js";
+import { prepareBackend } from "./backends.js";
+import type { BackendName } from "./backends.js";
 import {
   buildTemplate,
-  createVmSandbox,
-  detectAccel,
   ensureRunnerTemplate,
   listRunnerTemplates,
   RUNNER_PIN_FILE,
@@ -124,37 +124,6 @@ export function upstreamResolver(server: string): Resolver {
 
 export function newId(): string {
   return `sbx-${randomBytes(5).toString("hex")}`;
-}
-
-export async function chooseAccel(
-  io: Io,
-  stateDir: string,
-  requested: "auto" | Accel,
-  template: VmTemplate,
-  policy: ResolvedPolicy,
-) {
-  return detectAccel(stateDir, requested, async () => {
-    const probe = createVmSandbox({
-      id: `${newId()}-probe`,
-      policy: {
-        ...policy,
-        resources: { ...policy.resources, cpus: 1, memoryBytes: 512 * 2 ** 20, timeoutSeconds: 60 },
-        network: { ...policy.network, mode: "none" },
-      },
-      stateDir,
-      template,
-      accel: "kvm",
-    });
-    try {
-      const report = await probe.run({ steps: [{ name: "probe", argv: ["true"] }] });
-      return report.outcome === "success";
-    } finally {
-      await probe.destroy();
-    }
-  }).then((d) => {
-    io.stderr(`[sandbox] accelerator ${d.accel}: ${d.reason}\n`);
-    return d.accel;
-  });
 }
 
 function pct(used: number | undefined, cap: number): string {
@@ -289,7 +258,20 @@ export function registerSandboxCommands(
     .option("--policy <file>", "policy file", path.join(packageRoot(), "policies", "default.yml"))
     .option("--template <name>", "guest template", "minimal")
     .addOption(
-      new Option("--accel <accel>", "accelerator").choices(["auto", "kvm", "tcg"]).default("auto"),
+      new Option(
+        "--backend <backend>",
+        "sandbox backend (default: the policy's isolation.backend)",
+      ).choices(["vm", "container"]),
+    )
+    .addOption(
+      new Option("--accel <accel>", "accelerator (vm)")
+        .choices(["auto", "kvm", "tcg"])
+        .default("auto"),
+    )
+    .option(
+      "--docker-socket <path>",
+      "Docker daemon of the container backend",
+      DEFAULT_DOCKER_SOCKET,
     )
     .option("--json", "print the report as JSON")
     .option("--report <file>", "also write the report as JSON to this file")
@@ -305,7 +287,9 @@ export function registerSandboxCommands(
         opts: {
           policy: string;
           template: string;
+          backend?: BackendName;
           accel: "auto" | Accel;
+          dockerSocket: string;
           json?: boolean;
           report?: string;
           dnsServer?: string;
@@ -321,10 +305,20 @@ export function registerSandboxCommands(
           io.stderr(`[sandbox] removed what killed runs left: ${recovered.removed.join(", ")}\n`);
         }
         const tpl = await ensureTemplate(io, stateDir, opts.template);
-        const accel = await chooseAccel(io, stateDir, opts.accel, tpl, policy);
+        const resolver = opts.dnsServer ? upstreamResolver(opts.dnsServer) : undefined;
+        const makeSandbox = await prepareBackend(io, {
+          backend: opts.backend,
+          stateDir,
+          template: tpl,
+          accel: opts.accel,
+          policy,
+          dockerSocket: opts.dockerSocket,
+          resolver,
+        });
         const onEvent = (e: SandboxEvent): void => {
           if (e.type === "output") (e.stream === "stdout" ? io.stdout : io.stderr)(e.text);
-          else if (e.type === "phase" && !opts.json) io.stderr(`[sandbox] ${e.phase}\n`);
+          else if (e.type === "phase" && !opts.json)
+            io.stderr(`[sandbox] ${e.phase}${e.detail ? `: ${e.detail}` : ""}\n`);
           else if (e.type === "egress" && e.decision.verdict === "deny") {
             const d = e.decision;
             io.stderr(
@@ -332,16 +326,7 @@ export function registerSandboxCommands(
             );
           }
         };
-        const resolver = opts.dnsServer ? upstreamResolver(opts.dnsServer) : undefined;
-        const box = createVmSandbox({
-          id: newId(),
-          policy,
-          stateDir,
-          template: tpl,
-          accel,
-          onEvent,
-          ...(resolver ? { resolver } : {}),
-        });
+        const box = makeSandbox(newId(), policy, onEvent);
         let report: SandboxReport;
         try {
           report = await box.run({ steps: [{ name: command.join(" "), argv: command }] });

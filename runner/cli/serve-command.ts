@@ -9,7 +9,6 @@ import type { Command } from "commander";
 import { Option } from "commander";
 import { loadServiceConfig, readSecretFile } from "../config/index.js";
 import type { ServiceConfig } from "../config/index.js";
-import { SandboxedError } from "../errors/index.js";
 import { createGithubClient } from "../github/index.js";
 import {
   createJobLogStore,
@@ -25,17 +24,13 @@ import type { ResolvedCeilings, ResolvedPolicy } from "../policy/index.js";
 import { createScheduler } from "../scheduler/index.js";
 import type { JobRecord, Scheduler } from "../scheduler/index.js";
 import { collectGarbage } from "../sandbox/index.js";
-import { createVmSandbox, ensureRunnerTemplate, RUNNER_HOOK_ENV } from "../sandbox/vm/index.js";
+import { ensureRunnerTemplate, RUNNER_HOOK_ENV } from "../sandbox/vm/index.js";
+import { prepareBackend } from "./backends.js";
+import type { SandboxMaker } from "./backends.js";
 import type { RunnerTemplate } from "../sandbox/vm/index.js";
 import type { Io } from "./main.js";
 import { loadOptions, readTextOrUndefined } from "./policy-files.js";
-import {
-  chooseAccel,
-  ensureTemplate,
-  newId,
-  requireRoot,
-  upstreamResolver,
-} from "./sandbox-commands.js";
+import { ensureTemplate, newId, requireRoot, upstreamResolver } from "./sandbox-commands.js";
 import { githubJobSource } from "./serve-source.js";
 import { claimStateDir, githubAuth, runnerPrefix } from "./serve-gc.js";
 import { startServeHttp } from "./serve-http.js";
@@ -57,13 +52,6 @@ function labelSetPolicies(
 ): Map<string, ResolvedPolicy> {
   const policies = new Map<string, ResolvedPolicy>();
   for (const set of config.labelSets) {
-    if (set.backend !== "vm") {
-      throw new SandboxedError(
-        "SBX_CLI_BACKEND",
-        `${config.file}: label set ${set.name} asks for backend ${set.backend}, which serve does not run yet`,
-        { hint: "write backend: vm for this label set" },
-      );
-    }
     const { policy } = loadPolicy(set.policy, {
       ...loadOptions(),
       ...(ceilings ? { ceilings } : {}),
@@ -118,15 +106,23 @@ export async function serve(io: Io, opts: ServeOptions): Promise<number> {
       }),
     );
   }
-  const firstSet = config.labelSets[0]!;
-  const accel = await chooseAccel(
-    io,
-    stateDir,
-    opts.accel,
-    templates.get(firstSet.template)!,
-    policies.get(firstSet.name)!,
-  );
   const resolver = opts.dnsServer ? upstreamResolver(opts.dnsServer) : undefined;
+  // One sandbox maker per label set: its backend, on its template (VM probe or Docker image once).
+  const makers = new Map<string, SandboxMaker>();
+  for (const set of config.labelSets) {
+    makers.set(
+      set.name,
+      await prepareBackend(io, {
+        backend: set.backend,
+        stateDir,
+        template: templates.get(set.template)!,
+        accel: opts.accel,
+        policy: policies.get(set.name)!,
+        dockerSocket: config.docker?.socket,
+        resolver,
+      }),
+    );
+  }
 
   // What a killed service left: sandboxes first (their owner is dead), runners at scheduler start.
   const recovered = await collectGarbage(stateDir);
@@ -173,15 +169,7 @@ export async function serve(io: Io, opts: ServeOptions): Promise<number> {
       hookEnv: RUNNER_HOOK_ENV,
     }),
     createSandbox: (request) =>
-      createVmSandbox({
-        id: request.id,
-        policy: request.policy,
-        stateDir,
-        template: templates.get(setOf.get(request.labelSet)!.template)!,
-        accel,
-        onEvent: request.onEvent,
-        ...(resolver ? { resolver } : {}),
-      }),
+      makers.get(request.labelSet)!(request.id, request.policy, request.onEvent),
     openLog: (record) =>
       jobLogs.open(String(record.job.id), {
         repo: record.job.repo,
@@ -220,7 +208,13 @@ export async function serve(io: Io, opts: ServeOptions): Promise<number> {
     `[serve] ready: ${config.labelSets.map((s) => `[${s.labels.join(", ")}] → ${s.name}`).join("; ")}` +
       `; capacity ${config.capacity.sandboxes}; ${http.describe()}\n`,
   );
-  log.info({ labelSets: config.labelSets.map((s) => s.name), accel }, "serving");
+  log.info(
+    {
+      labelSets: config.labelSets.map((s) => s.name),
+      backends: config.labelSets.map((s) => s.backend),
+    },
+    "serving",
+  );
 
   // SIGTERM drains: no new job, running ones finish (or hit their timeout), then exit 0. A
   // second signal stops at once; what is left, the next start removes.

@@ -150,6 +150,7 @@ function build(
     },
     ...(input.metrics === undefined ? {} : { metrics: { listen: listen(input.metrics.listen) } }),
     ...(input.hooksDir === undefined ? {} : { hooksDir: abs(input.hooksDir) }),
+    ...(input.docker?.socket === undefined ? {} : { docker: { socket: abs(input.docker.socket) } }),
     ...(input.runner === undefined
       ? {}
       : {

@@ -81,6 +81,14 @@ export const serviceConfigSchema = z
     logs: z.strictObject({ dir: file.optional(), retention: duration.optional() }).optional(),
     metrics: z.strictObject({ listen }).optional(),
     hooksDir: file.optional(),
+    docker: z
+      .strictObject({
+        socket: file
+          .optional()
+          .describe("Default: /run/sandboxed/docker.sock (scripts/dockerd.sh)."),
+      })
+      .optional()
+      .describe("The Docker daemon of label sets with backend: container."),
     runner: z
       .strictObject({
         tarball: file

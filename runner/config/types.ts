@@ -72,6 +72,8 @@ export interface ServiceConfig {
   /** Undefined: no /metrics and /healthz server. */
   readonly metrics?: { readonly listen: Listen };
   readonly hooksDir?: string;
+  /** Undefined: the default socket of scripts/dockerd.sh. */
+  readonly docker?: { readonly socket?: string };
   /** Undefined: the pinned release of vm-templates/actions-runner.yml. */
   readonly runner?: { readonly tarball?: string; readonly sha256?: string };
   /** Where each key was written, by dotted path (`labelSets[1].policy`), for later errors. */

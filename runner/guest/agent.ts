@@ -5,6 +5,12 @@
  * environment, streams output and exit codes to the host, watches for limit breaches, reports
  * peaks, and exits; init then powers the guest off.
  *
+ * In a container (`--stdio`, the container backend) the host has done the mounts, the network
+ * and the caps already (read-only root, workspace binds, the container's cgroup): the agent reads
+ * its config as the first line of standard input and speaks the same protocol over standard
+ * input and output. It is not PID 1 there (docker-init is), so it ends the job's processes with
+ * kill(-1) and counts them in /proc.
+ *
  * Bundled by scripts/bundle-guest.mjs into one file with no dependencies but Node.
  */
 import { spawn, execFileSync } from "node:child_process";
@@ -14,12 +20,12 @@ import {
   openSync,
   readdirSync,
   readFileSync,
-  statfsSync,
   writeFileSync,
   writeSync,
   rmSync,
   chownSync,
 } from "node:fs";
+import { release } from "node:os";
 import path from "node:path";
 import type { Readable } from "node:stream";
 import {
@@ -31,15 +37,14 @@ import {
 } from "./protocol.js";
 import type { AgentMessage, HostMessage, JobConfig } from "./protocol.js";
 import { proxyEnv, setupNetwork } from "./agent-network.js";
+import { check, JOB_CGROUP, killJob, readNumber, SANDBOX_MNT, STDIO } from "./agent-limits.js";
+import type { Watch } from "./agent-limits.js";
 
 const AGENT_VERSION = "0.1.0";
-const SANDBOX_MNT = "/sandbox";
 const CONFIG_MNT = "/run/sandboxed/config";
-const JOB_CGROUP = "/sys/fs/cgroup/job";
 /** Guest RAM kept back from the job for the kernel and this agent. */
 const RESERVE_BYTES = 160 * 2 ** 20;
 const POLL_MS = 200;
-const FULL_BYTES = 2 ** 20;
 
 /** Disks are found by the virtio-blk serial the host gives them, not by probe order. */
 function disk(serial: string): string {
@@ -86,18 +91,8 @@ function sh(cmd: string, args: string[]): void {
   execFileSync(cmd, args, { stdio: ["ignore", "ignore", "inherit"] });
 }
 
-function readNumber(file: string, field?: string): number {
-  try {
-    const text = readFileSync(file, "utf8");
-    if (!field) return Number(text.trim()) || 0;
-    const m = new RegExp(`^${field} (\\d+)$`, "m").exec(text);
-    return m ? Number(m[1]) : 0;
-  } catch {
-    return 0;
-  }
-}
-
 function setup(config: JobConfig): void {
+  if (STDIO) return; // the container backend's host did all of this (container-spec.ts)
   // Workspace: the fixed-size disk is the disk cap; /tmp and /var/tmp live on it too, so
   // nothing a job writes escapes the cap except the root overlay (capped by the template size).
   mkdirSync(SANDBOX_MNT, { recursive: true });
@@ -121,71 +116,6 @@ function setup(config: JobConfig): void {
   writeFileSync(path.join(JOB_CGROUP, "memory.swap.max"), "0");
   writeFileSync(path.join(JOB_CGROUP, "memory.oom.group"), "1");
   writeFileSync(path.join(JOB_CGROUP, "pids.max"), String(config.limits.pids));
-}
-
-interface Watch {
-  breach: AgentMessage | undefined;
-  peakPids: number;
-  peakDisk: number;
-}
-
-function diskUsed(): { used: number; full: boolean } {
-  const s = statfsSync(SANDBOX_MNT);
-  const root = statfsSync("/");
-  return {
-    used: (s.blocks - s.bfree) * s.bsize,
-    // Full: less than 1 MiB left for the job on the workspace or the root overlay. ENOSPC comes
-    // a few blocks early (ext4 keeps clusters back for delayed allocation), so never exactly 0.
-    full: s.bavail * s.bsize < FULL_BYTES || root.bavail * root.bsize < FULL_BYTES,
-  };
-}
-
-function killJob(): void {
-  try {
-    writeFileSync(path.join(JOB_CGROUP, "cgroup.kill"), "1");
-  } catch {
-    // older kernels: kill each process
-    for (const pid of readFileSync(path.join(JOB_CGROUP, "cgroup.procs"), "utf8").split("\n")) {
-      if (pid) {
-        try {
-          process.kill(Number(pid), "SIGKILL");
-        } catch {
-          // gone
-        }
-      }
-    }
-  }
-}
-
-function check(config: JobConfig, watch: Watch, kill: () => void): void {
-  if (watch.breach) return;
-  const pids = readNumber(path.join(JOB_CGROUP, "pids.current"));
-  watch.peakPids = Math.max(watch.peakPids, pids);
-  const disk = diskUsed();
-  watch.peakDisk = Math.max(watch.peakDisk, disk.used);
-  if (readNumber(path.join(JOB_CGROUP, "memory.events"), "oom_kill") > 0) {
-    watch.breach = {
-      t: "breach",
-      kind: "memory",
-      detail: "the job's processes were killed for memory",
-    };
-  } else if (readNumber(path.join(JOB_CGROUP, "pids.events"), "max") > 0) {
-    watch.breach = {
-      t: "breach",
-      kind: "pids",
-      detail: `fork refused at ${config.limits.pids} processes`,
-    };
-  } else if (disk.full) {
-    watch.breach = {
-      t: "breach",
-      kind: "disk",
-      detail: "no space left on the workspace or root disk",
-    };
-  }
-  if (watch.breach) {
-    send(watch.breach);
-    kill();
-  }
 }
 
 interface Command {
@@ -225,7 +155,7 @@ function runCommand(
   const cwd = path.resolve(SANDBOX_MNT, "work", cmd.cwd);
   // Join the job cgroup first, then drop to the job user: nothing runs as the job outside it.
   const wrapper =
-    `echo $$ > ${JOB_CGROUP}/cgroup.procs && exec setpriv --reuid=${config.user.uid} ` +
+    `${STDIO ? "" : `echo $$ > ${JOB_CGROUP}/cgroup.procs && `}exec setpriv --reuid=${config.user.uid} ` +
     `--regid=${config.user.gid} --init-groups ${config.sudo ? "" : "--no-new-privs "}-- "$@"`;
   return new Promise((resolve) => {
     let finished = false;
@@ -237,7 +167,7 @@ function runCommand(
       send({ t: "step-end", i: cmd.i, code, signal, ms: Date.now() - started });
       resolve(code);
     };
-    const timer = setInterval(() => check(config, watch, killJob), POLL_MS);
+    const timer = setInterval(() => check(config, watch, killJob, send), POLL_MS);
     if (!existsSync(cwd)) {
       send({ t: "out", i: cmd.i, s: "e", d: `working directory not found: ${cwd}\n` });
       finish(1, null);
@@ -273,7 +203,7 @@ function runCommand(
       send({ t: "out", i: cmd.i, s: "e", d: `cannot start ${cmd.argv[0]}: ${error.message}\n` });
     });
     child.on("exit", (code, signal) => {
-      check(config, watch, killJob);
+      check(config, watch, killJob, send);
       if (!keepBackground) {
         // Background processes the step left behind end with it (they would hold its pipes open).
         killJob();
@@ -298,71 +228,105 @@ function parseJson(line: string): unknown {
   }
 }
 
-/** Interactive mode: run the host's exec commands one at a time until it says `end`. */
-async function serveHost(config: JobConfig, watch: Watch): Promise<void> {
-  const running = new Map<number, () => void>();
-  const queue: HostMessage[] = [];
-  let wake: (() => void) | undefined;
-  let buffer = "";
-  // A blocking read of the port in Node's thread pool would keep process.exit from returning
-  // (libuv joins the pool at exit), so a `cat` child reads the port and we read its pipe.
-  const reader = spawn("cat", [], { stdio: [portFd, "pipe", "ignore"] });
-  const fromHost = reader.stdout as Readable;
+/**
+ * Lines from the host, as they come: the virtio port (read by a `cat` child: a blocking read of
+ * the port in Node's thread pool would keep process.exit from returning, as libuv joins the pool
+ * at exit) or, in a container, standard input. Lines before a handler is set wait in `early`.
+ */
+const early: string[] = [];
+let onHostLine: ((line: string) => void) | undefined;
+let earlyWake: (() => void) | undefined;
+let reader: ReturnType<typeof spawn> | undefined;
+
+function startHostInput(): void {
+  let fromHost: Readable;
+  if (STDIO) fromHost = process.stdin;
+  else {
+    reader = spawn("cat", [], { stdio: [portFd, "pipe", "ignore"] });
+    fromHost = reader.stdout as Readable;
+  }
   fromHost.setEncoding("utf8");
+  let buffer = "";
   fromHost.on("data", (chunk: string) => {
     buffer += String(chunk);
     let nl: number;
     while ((nl = buffer.indexOf("\n")) >= 0) {
       const line = buffer.slice(0, nl);
       buffer = buffer.slice(nl + 1);
-      const parsed = hostMessageSchema.safeParse(parseJson(line));
-      if (!parsed.success) continue;
-      // A kill must reach the running command now, not after it.
-      if (parsed.data.t === "kill") running.get(parsed.data.i)?.();
-      else queue.push(parsed.data);
-      wake?.();
+      if (onHostLine) onHostLine(line);
+      else early.push(line);
+      earlyWake?.();
     }
   });
+}
+
+function stopHostInput(): void {
+  reader?.kill("SIGKILL");
+  if (STDIO) process.stdin.destroy();
+}
+
+/** The container's config: the first line the host writes to standard input. */
+async function configFromStdin(): Promise<unknown> {
+  startHostInput();
+  while (early.length === 0) await new Promise<void>((resolve) => (earlyWake = resolve));
+  return JSON.parse(early.shift()!);
+}
+
+/** Interactive mode: run the host's exec commands one at a time until it says `end`. */
+async function serveHost(config: JobConfig, watch: Watch): Promise<void> {
+  const running = new Map<number, () => void>();
+  const queue: HostMessage[] = [];
+  let wake: (() => void) | undefined;
+  const handle = (line: string): void => {
+    const parsed = hostMessageSchema.safeParse(parseJson(line));
+    if (!parsed.success) return;
+    // A kill must reach the running command now, not after it.
+    if (parsed.data.t === "kill") running.get(parsed.data.i)?.();
+    else queue.push(parsed.data);
+    wake?.();
+  };
+  for (const line of early.splice(0)) handle(line);
+  onHostLine = handle;
+  if (!STDIO) startHostInput();
   for (;;) {
     const next = queue.shift();
     if (!next) {
       await new Promise<void>((resolve) => (wake = resolve));
       continue;
     }
-    if (next.t === "end") {
-      reader.kill("SIGKILL");
-      return;
-    }
+    if (next.t === "end") return;
     if (next.t === "exec") await runCommand(config, next, watch, true, running);
     // A cap was hit: the job is over, whatever steps the host still has (always(), post).
-    if (watch.breach) {
-      reader.kill("SIGKILL");
-      return;
-    }
+    if (watch.breach) return;
   }
+}
+
+/** The VM's config: on its own read-only disk. */
+function configFromDisk(): unknown {
+  mkdirSync(CONFIG_MNT, { recursive: true });
+  sh("mount", ["-t", "ext4", "-o", "ro,nodev,nosuid,noexec", disk("config"), CONFIG_MNT]);
+  return JSON.parse(readFileSync(path.join(CONFIG_MNT, "job.json"), "utf8"));
 }
 
 async function main(): Promise<void> {
   let portPath = "";
-  try {
-    portPath = findPort();
-    // One open only: a virtio console port refuses a second (EBUSY). Read and write share it.
-    portFd = openSync(portPath, "r+");
-  } catch (error) {
-    process.stderr.write(`sandboxed-agent: ${(error as Error).message}\n`);
+  if (!STDIO) {
+    try {
+      portPath = findPort();
+      // One open only: a virtio console port refuses a second (EBUSY). Read and write share it.
+      portFd = openSync(portPath, "r+");
+    } catch (error) {
+      process.stderr.write(`sandboxed-agent: ${(error as Error).message}\n`);
+    }
   }
   send({
     t: "hello",
     v: PROTOCOL_VERSION,
     agent: AGENT_VERSION,
-    kernel: readFileSync("/proc/sys/kernel/osrelease", "utf8").trim(),
+    kernel: release(),
     uptimeMs: uptimeMs(),
   });
-  mkdirSync(CONFIG_MNT, { recursive: true });
-  sh("mount", ["-t", "ext4", "-o", "ro,nodev,nosuid,noexec", disk("config"), CONFIG_MNT]);
-  const config = jobConfigSchema.parse(
-    JSON.parse(readFileSync(path.join(CONFIG_MNT, "job.json"), "utf8")),
-  );
+  const config = jobConfigSchema.parse(STDIO ? await configFromStdin() : configFromDisk());
   setup(config);
   send({ t: "ready", uptimeMs: uptimeMs() });
   const watch: Watch = { breach: undefined, peakPids: 0, peakDisk: 0 };
@@ -378,10 +342,12 @@ async function main(): Promise<void> {
     const code = await runCommand(config, command, watch, false, none);
     if (watch.breach || (config.stopOnFailure && code !== 0)) break;
   }
-  if (config.interactive && !watch.breach && portPath) await serveHost(config, watch);
+  if (config.interactive && !watch.breach && (portPath || STDIO)) await serveHost(config, watch);
+  stopHostInput();
   send({
     t: "peaks",
-    memoryBytes: readNumber(path.join(JOB_CGROUP, "memory.peak")),
+    // A container's memory peak is its cgroup's, read by the host.
+    memoryBytes: STDIO ? 0 : readNumber(path.join(JOB_CGROUP, "memory.peak")),
     pids: watch.peakPids,
     diskBytes: watch.peakDisk,
   });

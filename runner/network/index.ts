@@ -15,5 +15,5 @@ export type { HelloParse } from "./tls-hello.js";
 export { createDnsFilter } from "./dns-filter.js";
 export type { DnsFilter, DnsFilterOptions, DnsReason } from "./dns-filter.js";
 export { startSandboxEgress, systemResolver, PROXY_PORT, DNS_PORT } from "./sandbox-egress.js";
-export type { SandboxEgress, SandboxEgressOptions } from "./sandbox-egress.js";
+export type { SandboxEgress, SandboxEgressOptions, SandboxGuestLink } from "./sandbox-egress.js";
 export type { EgressListenerOptions } from "./types.js";

@@ -2,7 +2,8 @@
  * A sandbox's network (issue 4): its own network namespace `sbx-<id>` holding the guest link
  * (a persistent tap0 for QEMU, or a veth into a guest namespace for containers and tests), the
  * netns end of a veth uplink to the service namespace where the proxy and DNS filter listen, an
- * nftables table, and tc caps. QEMU joins it with `nsenter --net=<netnsPath>`.
+ * nftables table, and tc caps. QEMU joins it with `nsenter --net=<netnsPath>`. A container's
+ * guest namespace is its own, made by Docker, and only named here (`guestPid`, issue 7).
  *
  * Every host resource is recorded in the sandbox's journal before it is created (DESIGN decision
  * 6). Deleting the netns deletes everything inside it (tap, veth ends, routes, its nft table and
@@ -12,7 +13,9 @@
  */
 import { addressPlan } from "./address-plan.js";
 import type { AddressPlan } from "./address-plan.js";
+import { stat } from "node:fs/promises";
 import { execa } from "execa";
+import { SandboxedError } from "../errors/index.js";
 import { applyNft, inNetns, ip, runInNetns, sysctl } from "./ns-exec.js";
 import {
   GUEST_DNS_PORT,
@@ -58,6 +61,13 @@ export interface SandboxNetworkOptions {
    * (container backends, and integration tests: a tap with no VM behind it has no carrier).
    */
   readonly guestLink?: GuestLink;
+  /**
+   * veth mode only: the guest namespace already exists, made by someone else (Docker's
+   * `NetworkMode: none` container): it is the network namespace of this process, named `sbxg-<id>`
+   * with `ip netns attach` instead of created. Removing the name leaves the namespace to its
+   * owner; the links inside go when the sandbox netns (and with it the veth's other end) does.
+   */
+  readonly guestPid?: number;
 }
 
 export interface SandboxNetwork {
@@ -87,10 +97,25 @@ const NO_IPV6 = {
   "net.ipv6.conf.default.disable_ipv6": "1",
 };
 
-async function createNamespace(journal: NetworkJournal, name: string, forward: boolean) {
+/**
+ * Create (or, with `attachPid`, name the existing namespace of that process) and set it up. The
+ * name is recorded first either way: `ip netns del` of an attached name only removes the name.
+ */
+async function createNamespace(
+  journal: NetworkJournal,
+  name: string,
+  forward: boolean,
+  attachPid?: number,
+) {
   journal.record({ kind: "netns", name });
-  await ip(undefined, ["netns", "add", name], `create netns ${name}`);
-  // Before any interface exists, so every interface inherits `default`.
+  if (attachPid === undefined) {
+    await ip(undefined, ["netns", "add", name], `create netns ${name}`);
+  } else {
+    await ip(undefined, ["netns", "attach", name, String(attachPid)], `attach netns ${name}`);
+  }
+  // Before any interface exists, so every interface inherits `default`. In an attached namespace
+  // only `lo` may already exist: writing `all.disable_ipv6` applies to existing interfaces too,
+  // and the effective rp_filter is the maximum of `all` and the interface's own.
   await sysctl(
     name,
     {
@@ -103,6 +128,29 @@ async function createNamespace(journal: NetworkJournal, name: string, forward: b
     `sysctls of ${name}`,
   );
   await ip(name, ["link", "set", "lo", "up"], `loopback of ${name}`);
+}
+
+/**
+ * The namespace to attach must be the process's own, not the runner's or the service one: the
+ * guest sysctls (no forwarding, no IPv6) and the guest link would land on the host. A process that
+ * has not yet left the runner's namespace (a container still starting) is refused, not attached.
+ */
+async function assertForeignNetns(pid: number, service: string | undefined): Promise<void> {
+  const id = async (p: string) => {
+    const s = await stat(p);
+    return `${s.dev}:${s.ino}`;
+  };
+  const step = `network namespace of process ${pid}`;
+  const fail = (why: string) =>
+    new SandboxedError("SBX_NETWORK_SETUP", `sandbox network step "${step}" failed: ${why}`, {
+      hint: "the container must be running with its own network namespace (NetworkMode none)",
+    });
+  const theirs = await id(`/proc/${pid}/ns/net`).catch((error: unknown) => {
+    throw fail(String((error as Error).message));
+  });
+  const ours = [await id("/proc/self/ns/net")];
+  if (service !== undefined) ours.push(await id(netnsPath(service)));
+  if (ours.includes(theirs)) throw fail("it is the runner's own or the service namespace");
 }
 
 /**
@@ -121,6 +169,15 @@ export async function createSandboxNetwork(
   const guestLink = options.guestLink ?? "tap";
   if (guestLink === "tap" && options.tapOwnerUid === undefined) {
     throw new TypeError("createSandboxNetwork: guestLink tap needs tapOwnerUid");
+  }
+  if (options.guestPid !== undefined) {
+    if (guestLink !== "veth") {
+      throw new TypeError("createSandboxNetwork: guestPid needs guestLink veth");
+    }
+    if (!Number.isInteger(options.guestPid) || options.guestPid <= 0) {
+      throw new TypeError(`createSandboxNetwork: bad guestPid ${String(options.guestPid)}`);
+    }
+    await assertForeignNetns(options.guestPid, service);
   }
   const firewall = { plan, proxyPort: options.proxyPort, dnsPort: options.dnsPort };
 
@@ -200,7 +257,7 @@ export async function createSandboxNetwork(
     );
   } else {
     guestNetns = guestNetnsName(id);
-    await createNamespace(journal, guestNetns, false);
+    await createNamespace(journal, guestNetns, false, options.guestPid);
     await ip(
       netns,
       [

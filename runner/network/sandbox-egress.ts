@@ -20,22 +20,34 @@ import type { EgressDecisionLog, Resolver } from "./types.js";
 export const PROXY_PORT = 3128;
 export const DNS_PORT = 53;
 
-export interface SandboxEgressOptions {
+/**
+ * The guest link: a tap for a VM (`tapOwnerUid`, its QEMU uid), or a veth into the network
+ * namespace of a running container (`containerPid`, e.g. a `NetworkMode: none` container's
+ * `State.Pid`), named `sbxg-<id>` for the sandbox's lifetime.
+ */
+export type SandboxGuestLink =
+  | { readonly tapOwnerUid: number; readonly containerPid?: undefined }
+  | { readonly containerPid: number; readonly tapOwnerUid?: undefined };
+
+export type SandboxEgressOptions = SandboxEgressCommonOptions & SandboxGuestLink;
+
+export interface SandboxEgressCommonOptions {
   readonly id: string;
   readonly stateDir: string;
   readonly journal: NetworkJournal & {
     record(r: { kind: "lock"; path: string; owner: string }): void;
   };
   readonly network: ResolvedPolicy["network"];
-  /** Owner of the tap: the sandbox's QEMU uid. */
-  readonly tapOwnerUid: number;
   readonly resolver?: Resolver;
   readonly onDecision?: (log: EgressDecisionLog) => void;
 }
 
 export interface SandboxEgress {
   readonly netnsPath: string;
+  /** The guest link's name inside the sandbox netns (a tap, or the veth end facing the guest). */
   readonly tap: string;
+  /** `containerPid` mode: `/run/netns/sbxg-<id>`, the container's own network namespace. */
+  readonly guestNetnsPath?: string;
   readonly guest: {
     readonly mac: string;
     readonly address: string;
@@ -94,7 +106,9 @@ export async function startSandboxEgress(options: SandboxEgressOptions): Promise
     },
     proxyPort: PROXY_PORT,
     dnsPort: DNS_PORT,
-    tapOwnerUid: options.tapOwnerUid,
+    ...(options.containerPid === undefined
+      ? { tapOwnerUid: options.tapOwnerUid }
+      : { guestLink: "veth" as const, guestPid: options.containerPid }),
   });
   const resolver = options.resolver ?? systemResolver;
   const common = { network: options.network, jobId: options.id, resolver, onDecision };
@@ -113,6 +127,7 @@ export async function startSandboxEgress(options: SandboxEgressOptions): Promise
   return {
     netnsPath: net.netnsPath,
     tap: net.plan.guestIf,
+    ...(net.guestNetnsPath === undefined ? {} : { guestNetnsPath: net.guestNetnsPath }),
     guest: {
       mac: randomMac(),
       address: net.guestAddress,

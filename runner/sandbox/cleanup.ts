@@ -4,6 +4,7 @@
  * in a directory). Every remover accepts "already gone".
  */
 import { existsSync, readFileSync, rmSync } from "node:fs";
+import Docker from "dockerode";
 import { execa } from "execa";
 import { removeCgroupDir } from "./cgroup.js";
 import { listSandboxes, openJournal, removeJournal } from "./records.js";
@@ -30,6 +31,21 @@ async function killRecordedProcess(pidfile: string, match: string): Promise<void
     const state = /^State:\s+(\w)/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
     if (state === "Z") break; // a zombie: its parent reaps it; it holds nothing now
     await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Force-remove a container and its anonymous volumes; one that does not exist is gone. */
+async function removeContainer(socketPath: string, name: string): Promise<void> {
+  try {
+    await new Docker({ socketPath }).getContainer(name).remove({ force: true, v: true });
+  } catch (error) {
+    const status = (error as { statusCode?: number }).statusCode;
+    if (status === 404) return;
+    // 409: removal already in progress (a destroy racing gc); the daemon finishes it.
+    if (status === 409 && /in progress/.test((error as Error).message)) return;
+    throw new Error(`remove container ${name} via ${socketPath}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
 }
 
@@ -81,6 +97,14 @@ export async function removeResource(resource: ResourceRecord): Promise<void> {
         await execa("nft", ["delete", "table", resource.family, resource.name], { reject: false });
       }
       return;
+    case "mount":
+      // Not mounted (any more): nothing to do. Lazy, so a late reader cannot keep it busy.
+      if ((await execa("mountpoint", ["-q", resource.path], { reject: false })).exitCode !== 0)
+        return;
+      await execa("umount", ["-l", resource.path]);
+      return;
+    case "container":
+      return removeContainer(resource.socket, resource.name);
     case "lock":
       if (
         existsSync(resource.path) &&

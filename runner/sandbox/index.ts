@@ -32,3 +32,12 @@ export {
 export type { Journal, ResourceRecord } from "./records.js";
 export { addProcess, cgroupLayout, cgroupStats, createCgroup } from "./cgroup.js";
 export type { CgroupLayout, CgroupLimits, CgroupStats } from "./cgroup.js";
+export { breachMessage } from "./breach.js";
+export { createJobState } from "./job-state.js";
+export type { JobState } from "./job-state.js";
+export { formatWorkspace, stageWorkspace } from "./workspace.js";
+export type { JobUser } from "./workspace.js";
+export { agentLineReader } from "./agent-lines.js";
+export type { AgentLineReader } from "./agent-lines.js";
+export { breachOf, composeReport } from "./report.js";
+export type { ReportInput } from "./report.js";

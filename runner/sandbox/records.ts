@@ -34,6 +34,10 @@ export type ResourceRecord =
       readonly name: string;
       readonly netns?: string;
     }
+  /** A file system mounted on the host (a container's loop-mounted workspace). */
+  | { readonly kind: "mount"; readonly path: string }
+  /** A container, by name, on the Docker daemon behind `socket` (removed with its volumes). */
+  | { readonly kind: "container"; readonly socket: string; readonly name: string }
   /** A net slot or other lock file; removed only if it still holds this sandbox's id. */
   | { readonly kind: "lock"; readonly path: string; readonly owner: string };
 

@@ -1,20 +1,36 @@
 // `sandboxed doctor` (issue 6 "Operating it", issue 7 runtimes): each host gap gives a finding
 // with a fix, failures exit 1, Docker is optional.
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { dockerFact } from "../../runner/cli/doctor-command.js";
 import {
-  assessHost,
-  doctorExitCode,
+  DEFAULT_DOCKER_SOCKET,
+  dockerFact,
   renderDoctorJson,
   renderDoctorTable,
-} from "../../runner/cli/doctor.js";
-import type { Finding, HostFacts, Level } from "../../runner/cli/doctor.js";
+} from "../../runner/cli/doctor-command.js";
+import { assessHost, doctorExitCode } from "../../runner/cli/doctor.js";
+import type { Finding, HostFacts, Level, RuntimeFact } from "../../runner/cli/doctor.js";
 
 const GiB = 2 ** 30;
+
+/** GET /info `Runtimes` of scripts/dockerd.sh's daemon on this project's Debian 12 host, probed. */
+const RUNC: RuntimeFact = { name: "runc", path: "runc", args: [] };
+const RUNSC: RuntimeFact = {
+  name: "runsc",
+  path: "/usr/bin/runsc",
+  args: ["--network=host"],
+  probe: { found: true, output: "runsc version 0.0~20221219.0" },
+};
+const SYSBOX: RuntimeFact = {
+  name: "sysbox-runc",
+  path: "/usr/bin/sysbox-runc",
+  args: [],
+  probe: { found: true, output: "sysbox-runc" },
+};
+const GONE = { found: false as const, error: "spawn /usr/bin/runsc ENOENT" };
 
 /** A host where everything is in order. */
 const HEALTHY: HostFacts = {
@@ -38,10 +54,11 @@ const HEALTHY: HostFacts = {
     subtreeControl: ["cpuset", "cpu", "io", "memory", "pids"],
   },
   docker: {
-    socket: "/var/run/docker.sock",
+    socket: "/run/sandboxed/docker.sock",
     reachable: true,
-    version: "26.1.5",
-    runtimes: ["io.containerd.runc.v2", "runc", "runsc"],
+    version: "20.10.24+dfsg1",
+    cgroupVersion: "1",
+    runtimes: [{ name: "io.containerd.runc.v2", path: "runc", args: [] }, RUNC, RUNSC],
     defaultRuntime: "runc",
   },
   disk: { stateDir: "/var/lib/sandboxed", measured: "/var/lib/sandboxed", freeBytes: 100 * GiB },
@@ -338,11 +355,14 @@ describe("assessHost", () => {
     // Docker: optional, so never a failure
     {
       name: "dockerd absent",
-      facts: { docker: { socket: "/var/run/docker.sock", reachable: false, error: "ENOENT" } },
+      facts: {
+        docker: { socket: "/run/sandboxed/docker.sock", reachable: false, error: "ENOENT" },
+      },
       check: "docker",
       level: "warn",
-      detail: /not reachable on \/var\/run\/docker\.sock \(ENOENT\).*VM backend does not need it/,
-      fix: /docker\.io/,
+      detail:
+        /not reachable on \/run\/sandboxed\/docker\.sock \(ENOENT\).*VM backend does not need it/,
+      fix: /backend: container: sh scripts\/dockerd\.sh as root/,
     },
     {
       name: "runtimes when dockerd absent",
@@ -352,43 +372,114 @@ describe("assessHost", () => {
       detail: /not checked/,
     },
     {
+      name: "dockerd up: version, socket and cgroup version",
+      facts: {},
+      check: "docker",
+      level: "ok",
+      detail: /^Docker 20\.10\.24\+dfsg1 on \/run\/sandboxed\/docker\.sock, cgroup v1$/,
+    },
+    {
+      name: "docker version and cgroup version unknown",
+      facts: { docker: { socket: "/s", reachable: true, runtimes: [RUNSC] } },
+      check: "docker",
+      level: "ok",
+      detail: /^Docker \(version unknown\) on \/s$/,
+    },
+    // Docker runtimes: runc alone does not isolate a job
+    {
       name: "only runc",
       facts: {
         docker: {
           socket: "/s",
           reachable: true,
           version: "26",
-          runtimes: ["runc"],
+          runtimes: [RUNC],
           defaultRuntime: "runc",
         },
       },
       check: "docker runtimes",
       level: "warn",
       detail: /^runc \(default runc\): no hardened runtime/,
-      fix: /apt-get install runsc && runsc install/,
+      fix: /scripts\/dockerd\.sh .*\(installs runsc and registers it\); or sysbox/,
+    },
+    {
+      name: "no runtimes at all",
+      facts: { docker: { socket: "/s", reachable: true, runtimes: [] } },
+      check: "docker runtimes",
+      level: "warn",
+      detail: /^none: no hardened runtime/,
+    },
+    {
+      name: "runsc, as scripts/dockerd.sh registers it",
+      facts: {},
+      check: "docker runtimes",
+      level: "ok",
+      detail:
+        /^io\.containerd\.runc\.v2, runc, runsc \(default runc\); hardened: runsc \(runsc version 0\.0~20221219\.0\)$/,
+    },
+    {
+      name: "runsc registered but its binary is gone",
+      facts: {
+        docker: { socket: "/s", reachable: true, runtimes: [RUNC, { ...RUNSC, probe: GONE }] },
+      },
+      check: "docker runtimes",
+      level: "warn",
+      detail:
+        /^runsc is registered but \/usr\/bin\/runsc does not run \(spawn \/usr\/bin\/runsc ENOENT\): no usable hardened runtime$/,
+      fix: /^sh scripts\/dockerd\.sh/,
+    },
+    {
+      name: "runsc without --network=host (gVisor netstack: no network)",
+      facts: { docker: { socket: "/s", reachable: true, runtimes: [{ ...RUNSC, args: [] }] } },
+      check: "docker runtimes",
+      level: "warn",
+      detail: /^runsc lacks runtimeArgs --network=host, so jobs in it get no network: no usable/,
+      fix: /scripts\/dockerd\.sh/,
+    },
+    {
+      name: "runsc with other args only",
+      facts: {
+        docker: {
+          socket: "/s",
+          reachable: true,
+          runtimes: [{ ...RUNSC, args: ["--network=sandbox", "--debug"] }],
+        },
+      },
+      check: "docker runtimes",
+      level: "warn",
+      detail: /runsc lacks runtimeArgs --network=host/,
+    },
+    {
+      name: "runsc broken, sysbox usable: still a warning, naming what works",
+      facts: {
+        docker: { socket: "/s", reachable: true, runtimes: [{ ...RUNSC, probe: GONE }, SYSBOX] },
+      },
+      check: "docker runtimes",
+      level: "warn",
+      detail: /^runsc is registered but .*; usable: sysbox-runc \(sysbox-runc\)$/,
     },
     {
       name: "sysbox only",
-      facts: { docker: { socket: "/s", reachable: true, runtimes: ["runc", "sysbox-runc"] } },
+      facts: { docker: { socket: "/s", reachable: true, runtimes: [RUNC, SYSBOX] } },
       check: "docker runtimes",
       level: "ok",
-      detail: /hardened: sysbox-runc$/,
+      detail: /hardened: sysbox-runc \(sysbox-runc\)$/,
     },
     {
       name: "both hardened",
+      facts: { docker: { socket: "/s", reachable: true, runtimes: [RUNC, RUNSC, SYSBOX] } },
+      check: "docker runtimes",
+      level: "ok",
+      detail: /hardened: runsc \(runsc version 0\.0~20221219\.0\), sysbox-runc \(sysbox-runc\)$/,
+    },
+    {
+      name: "hardened runtime not probed: its path is shown",
       facts: {
-        docker: { socket: "/s", reachable: true, runtimes: ["runc", "runsc", "sysbox-runc"] },
+        docker: { socket: "/s", reachable: true, runtimes: [{ ...SYSBOX, probe: undefined }] },
       },
       check: "docker runtimes",
       level: "ok",
-      detail: /hardened: runsc, sysbox-runc$/,
-    },
-    {
-      name: "docker version unknown",
-      facts: { docker: { socket: "/s", reachable: true, runtimes: ["runsc"] } },
-      check: "docker",
-      level: "ok",
-      detail: /version unknown/,
+      detail: /hardened: sysbox-runc \(\/usr\/bin\/sysbox-runc\)$/,
     },
   ])("$name", ({ facts, check, level, detail, fix }) => {
     const f = find(assessHost({ ...HEALTHY, ...facts }), check);
@@ -412,7 +503,7 @@ describe("assessHost", () => {
       tc: NOT_FOUND,
       mmdebstrap: NOT_FOUND,
       cgroup: { version: "none" },
-      docker: { socket: "/s", reachable: true, runtimes: ["runc"] },
+      docker: { socket: "/s", reachable: true, runtimes: [RUNC] },
       disk: { ...HEALTHY.disk, freeBytes: GiB },
     };
     const gaps = assessHost(worst).filter((f) => !f.ok);
@@ -485,7 +576,7 @@ describe("output", () => {
   const facts: HostFacts = {
     ...HEALTHY,
     nft: NOT_FOUND,
-    docker: { socket: "/var/run/docker.sock", reachable: false, error: "ENOENT" },
+    docker: { socket: DEFAULT_DOCKER_SOCKET, reachable: false, error: "ENOENT" },
   };
 
   it("a table: check, status, detail; a fix line under each gap; a summary", () => {
@@ -536,16 +627,29 @@ describe("dockerFact (GET /_ping and /info over the unix socket)", () => {
     return { socket, close: () => new Promise<void>((r) => server.close(() => r())) };
   }
 
-  it("reads the version and runtimes", async () => {
+  /** An executable standing in for a runtime binary: `--version` prints a line. */
+  function fakeRuntime(line: string): string {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), "sbx-runtime-")), "runtime");
+    writeFileSync(file, `#!/bin/sh\necho '${line}'\n`, { mode: 0o755 });
+    return file;
+  }
+
+  it("reads version, cgroup version and runtimes, and runs each hardened runtime", async () => {
+    const runsc = fakeRuntime("runsc version 0.0~20221219.0");
     const d = await fakeDockerd((url) =>
       url === "/_ping"
         ? { status: 200, body: "OK" }
         : {
             status: 200,
             body: JSON.stringify({
-              ServerVersion: "26.1.5",
+              ServerVersion: "20.10.24+dfsg1",
+              CgroupVersion: "1",
               DefaultRuntime: "runc",
-              Runtimes: { runsc: { path: "/usr/bin/runsc" }, runc: { path: "runc" } },
+              Runtimes: {
+                runsc: { path: runsc, runtimeArgs: ["--network=host"] },
+                runc: { path: "runc" },
+                "sysbox-runc": { path: "/nonexistent/sysbox-runc" },
+              },
             }),
           },
     );
@@ -553,9 +657,39 @@ describe("dockerFact (GET /_ping and /info over the unix socket)", () => {
       expect(await dockerFact(d.socket)).toEqual({
         socket: d.socket,
         reachable: true,
-        version: "26.1.5",
-        runtimes: ["runc", "runsc"],
+        version: "20.10.24+dfsg1",
+        cgroupVersion: "1",
+        runtimes: [
+          { name: "runc", path: "runc", args: [] },
+          {
+            name: "runsc",
+            path: runsc,
+            args: ["--network=host"],
+            probe: { found: true, output: "runsc version 0.0~20221219.0" },
+          },
+          {
+            name: "sysbox-runc",
+            path: "/nonexistent/sysbox-runc",
+            args: [],
+            probe: { found: false, error: expect.stringContaining("ENOENT") as string },
+          },
+        ],
         defaultRuntime: "runc",
+      });
+    } finally {
+      await d.close();
+    }
+  });
+
+  it("an /info that is not 200 is unreachable", async () => {
+    const d = await fakeDockerd((url) =>
+      url === "/_ping" ? { status: 200, body: "OK" } : { status: 500, body: "{}" },
+    );
+    try {
+      expect(await dockerFact(d.socket)).toEqual({
+        socket: d.socket,
+        reachable: false,
+        error: "GET /info answered 500",
       });
     } finally {
       await d.close();
@@ -578,5 +712,13 @@ describe("dockerFact (GET /_ping and /info over the unix socket)", () => {
   it("no socket: unreachable with the errno", async () => {
     const socket = path.join(tmpdir(), "sbx-no-such-dir", "docker.sock");
     expect(await dockerFact(socket)).toEqual({ socket, reachable: false, error: "ENOENT" });
+  });
+});
+
+describe("the default socket", () => {
+  it("is the dedicated daemon's (scripts/dockerd.sh), not /var/run/docker.sock", () => {
+    expect(DEFAULT_DOCKER_SOCKET).toBe("/run/sandboxed/docker.sock");
+    const script = readFileSync(new URL("../../scripts/dockerd.sh", import.meta.url), "utf8");
+    expect(script).toContain(`SOCKET="\${SANDBOXED_DOCKER_SOCKET:-${DEFAULT_DOCKER_SOCKET}}"`);
   });
 });

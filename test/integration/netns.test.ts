@@ -1,10 +1,11 @@
 // Issue 4: the per-sandbox network, built in the safe test world (net-topology.ts). The guest is
 // played by a namespace on a veth (`guestLink: "veth"`): a tap with no VM behind it has no carrier
 // and carries nothing. The runner's service namespace is sbxt-host, never the root namespace.
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { execa } from "execa";
+import type { ResultPromise } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { allocateNetSlot } from "../../runner/network/net-slots.js";
 import { createSandboxNetwork, removeNetworkResource } from "../../runner/network/netns.js";
@@ -15,6 +16,7 @@ import { requireRoot } from "./helpers.js";
 import {
   buildTopology,
   execIn,
+  FIXTURES,
   HOST_NS,
   INTERNET,
   mustIn,
@@ -263,6 +265,116 @@ describe("IPv6", () => {
     expect(
       (await execIn(HOST_NS, "ip", ["-6", "addr", "show", "dev", net.plan.hostIf])).stdout.trim(),
     ).toBe("");
+  });
+});
+
+describe("veth into a running process's own namespace (a container's: guestPid)", () => {
+  let sleeper: ResultPromise | undefined;
+  let pid = 0;
+  let cJournal: Journal | undefined;
+  let c: SandboxNetwork;
+  let listener: Server | undefined;
+  const netOf = (p: number) => statSync(`/proc/${p}/ns/net`).ino;
+  /** Like `docker exec`: only the network namespace is the container's. */
+  const inside = async (file: string, args: readonly string[]) => {
+    const r = await execa("nsenter", [`--net=/proc/${pid}/ns/net`, "--", file, ...args], {
+      reject: false,
+      timeout: 120_000,
+    });
+    return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
+  };
+  const links = async () =>
+    (await inside("ip", ["-br", "link"])).stdout
+      .split("\n")
+      .map((l) => l.split(/[\s@]/)[0])
+      .filter((n) => n !== "");
+
+  beforeAll(async () => {
+    // The stand-in container: `unshare` makes a fresh (unnamed) netns, then execs sleep in place.
+    sleeper = execa("unshare", ["--net", "sleep", "600"], { reject: false });
+    pid = sleeper.pid ?? 0;
+    // Only once it runs sleep has it left our namespace; attaching sooner would name the runner's.
+    for (let i = 0; i < 100 && readFileSync(`/proc/${pid}/comm`, "utf8").trim() !== "sleep"; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(netOf(pid)).not.toBe(netOf(process.pid));
+    cJournal = createJournal(stateDir, `${id}c`);
+    const j = cJournal;
+    c = await createSandboxNetwork({
+      id: `${id}c`,
+      slot: allocateNetSlot(stateDir, (_slot, lock) => j.record({ kind: "file", path: lock })),
+      journal: { record: (r) => j.record(r as unknown as ResourceRecord) },
+      bandwidth: { egressBps: CAP_BPS, ingressBps: CAP_BPS },
+      proxyPort: PROXY_PORT,
+      dnsPort: 53,
+      serviceNetns: HOST_NS,
+      guestLink: "veth",
+      guestPid: pid,
+    });
+    listener = await startServer(HOST_NS, ["listen", c.proxy.host, String(PROXY_PORT)]);
+  });
+
+  afterAll(async () => {
+    await listener?.stop();
+    if (cJournal !== undefined) await removeRecorded(cJournal);
+    sleeper?.kill("SIGKILL");
+    await sleeper;
+  });
+
+  it("names it sbxg-<id> and plugs it: the proxy answers, nothing else does, no IPv6", async () => {
+    expect(c.guestNetns).toBe(`sbxg-${id}c`);
+    expect(statSync(c.guestNetnsPath!).ino).toBe(netOf(pid));
+    expect(cJournal?.resources()).toContainEqual({ kind: "netns", name: `sbxg-${id}c` });
+    expect((await inside("ip", ["-4", "-br", "addr", "show", "eth0"])).stdout).toContain(
+      `${c.guestAddress}/30`,
+    );
+    const fixture = (args: string[]) => inside(process.execPath, [FIXTURES, ...args]);
+    expect((await fixture(["tcp", c.proxy.host, String(PROXY_PORT), PROBE_MS])).exitCode).toBe(0);
+    expect((await fixture(["tcp", INTERNET.allowed, "443", PROBE_MS])).exitCode).toBe(1);
+    expect((await fixture(["tcp", c.proxy.host, String(OTHER_PORT), PROBE_MS])).exitCode).toBe(1);
+    for (const key of ["all.disable_ipv6", "default.disable_ipv6", "lo.disable_ipv6"]) {
+      expect((await inside("sysctl", ["-n", `net.ipv6.conf.${key}`])).stdout.trim()).toBe("1");
+    }
+    expect((await inside("sysctl", ["-n", "net.ipv4.ip_forward"])).stdout.trim()).toBe("0");
+    expect((await inside("sysctl", ["-n", "net.ipv4.conf.all.rp_filter"])).stdout.trim()).toBe("1");
+    expect((await inside("ip", ["-6", "addr", "show"])).stdout.trim()).toBe("");
+  });
+
+  it("removal drops the name and the links, and leaves the process and its namespace", async () => {
+    const before = netOf(pid);
+    await removeRecorded(cJournal!);
+    const names = await namespaces();
+    expect(names).not.toContain(c.guestNetns);
+    expect(names).not.toContain(c.netns);
+    expect(await mustIn(HOST_NS, "ip", ["-br", "link"])).not.toContain(c.plan.hostIf);
+    expect(await mustIn(HOST_NS, "nft", ["list", "tables"])).not.toMatch(
+      new RegExp(`sandboxed-${c.plan.slot}$`, "m"),
+    );
+    // The sandbox netns dies asynchronously (the kernel's cleanup_net), taking the veth with it.
+    for (let i = 0; i < 100 && (await links()).includes("eth0"); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(await links()).toEqual(["lo"]);
+    expect(sleeper?.exitCode).toBeNull(); // still running
+    expect(() => process.kill(pid, 0)).not.toThrow();
+    expect(netOf(pid)).toBe(before);
+    await removeRecorded(cJournal!); // again: all "already gone"
+  });
+
+  it("refuses to attach the runner's own namespace", async () => {
+    const refused = createSandboxNetwork({
+      id: `${id}d`,
+      slot: 16_383,
+      journal: { record: () => {} },
+      bandwidth: { egressBps: CAP_BPS, ingressBps: CAP_BPS },
+      proxyPort: PROXY_PORT,
+      dnsPort: 53,
+      serviceNetns: HOST_NS,
+      guestLink: "veth",
+      guestPid: process.pid,
+    });
+    await expect(refused).rejects.toMatchObject({ code: "SBX_NETWORK_SETUP" });
+    expect(await namespaces()).not.toContain(`sbx-${id}d`);
   });
 });
 

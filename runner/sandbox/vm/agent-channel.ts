@@ -4,8 +4,8 @@
  */
 import { chownSync } from "node:fs";
 import net from "node:net";
-import { MAX_LINE_BYTES, parseAgentLine } from "../../guest/index.js";
 import type { AgentMessage, HostMessage } from "../../guest/index.js";
+import { agentLineReader } from "../index.js";
 
 export interface AgentChannel {
   readonly bad: () => number;
@@ -19,28 +19,14 @@ export async function listenAgent(
   owner: { uid: number; gid: number },
   onMessage: (message: AgentMessage) => void,
 ): Promise<AgentChannel> {
-  let badLines = 0;
+  const readers = new Set<ReturnType<typeof agentLineReader>>();
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
     sockets.add(socket);
-    let buffer = "";
+    const reader = agentLineReader(onMessage);
+    readers.add(reader);
     socket.setEncoding("utf8");
-    socket.on("data", (chunk: string) => {
-      buffer += chunk;
-      let nl: number;
-      while ((nl = buffer.indexOf("\n")) >= 0) {
-        const line = buffer.slice(0, nl);
-        buffer = buffer.slice(nl + 1);
-        const parsed = parseAgentLine(line);
-        if (parsed.ok) onMessage(parsed.message);
-        else badLines += 1;
-      }
-      // A guest that never sends a newline must not grow host memory without bound.
-      if (buffer.length > MAX_LINE_BYTES) {
-        badLines += 1;
-        buffer = "";
-      }
-    });
+    socket.on("data", (chunk: string) => reader.push(chunk));
     socket.on("error", () => undefined);
     socket.on("close", () => sockets.delete(socket));
   });
@@ -50,7 +36,7 @@ export async function listenAgent(
   });
   chownSync(socketPath, owner.uid, owner.gid);
   return {
-    bad: () => badLines,
+    bad: () => [...readers].reduce((n, r) => n + r.bad(), 0),
     send(message) {
       const line = `${JSON.stringify(message)}\n`;
       for (const s of sockets) s.write(line);

@@ -1,6 +1,6 @@
 /** The QEMU microvm backend and its guest templates. */
 export { createVmSandbox } from "./vm-sandbox.js";
-export { breachMessage, vmmOverheadBytes } from "./breach.js";
+export { vmmOverheadBytes } from "./breach.js";
 export type { VmSandboxOptions } from "./vm-sandbox.js";
 export { buildTemplate, findTemplate } from "./template-build.js";
 export type { TemplateBuildOptions, TemplateBuildResult } from "./template-build.js";

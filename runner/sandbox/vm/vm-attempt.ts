@@ -10,7 +10,7 @@ import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import type { HostMessage } from "../../guest/index.js";
 import { listenAgent } from "./agent-channel.js";
-import type { JobState } from "./job-state.js";
+import type { JobState } from "../index.js";
 
 export interface Attempt {
   readonly state: JobState;

@@ -21,29 +21,26 @@ import type { Resolver, SandboxEgress } from "../../network/index.js";
 import type { JobConfig } from "../../guest/index.js";
 import { PROTOCOL_VERSION } from "../../guest/index.js";
 import {
+  breachOf as breachOfPolicy,
   cgroupLayout,
   cgroupStats,
   createCgroup,
+  createJobState,
+  composeReport,
   createJournal,
-  EXIT_STATUS,
   removeAll,
+  stageWorkspace,
 } from "../index.js";
 import type { Breach, JobSpec, Sandbox, SandboxOptions, SandboxReport } from "../index.js";
-import { breachMessage, vmmOverheadBytes } from "./breach.js";
-import { createJobState } from "./job-state.js";
+import { vmmOverheadBytes } from "./breach.js";
+
 import { allocateUid, jailCommand } from "./jail.js";
 import { qemuArgs } from "./qemu-args.js";
 import type { Accel } from "./qemu-args.js";
 import type { VmTemplate } from "./template.js";
 import { runAttempt } from "./vm-attempt.js";
 import type { Attempt } from "./vm-attempt.js";
-import {
-  chownDisks,
-  createConfigDisk,
-  createJobDisks,
-  diskPaths,
-  stageWorkspace,
-} from "./vm-disks.js";
+import { chownDisks, createConfigDisk, createJobDisks, diskPaths } from "./vm-disks.js";
 
 function consoleTail(serialLog: string): string {
   const text = existsSync(serialLog) ? readFileSync(serialLog, "utf8") : "";
@@ -87,13 +84,7 @@ export function createVmSandbox(options: VmSandboxOptions): Sandbox {
     const started = now();
     const r = policy.resources;
     const dir = journal.dir;
-    const limitOf = (kind: Breach["kind"]): number =>
-      ({ memory: r.memoryBytes, disk: r.diskBytes, timeout: r.timeoutSeconds, pids: r.pids })[kind];
-    const breachOf = (kind: Breach["kind"]): Breach => ({
-      kind,
-      message: breachMessage(kind, limitOf(kind)),
-      limit: limitOf(kind),
-    });
+    const breachOf = (kind: Breach["kind"]): Breach => breachOfPolicy(policy, kind);
     emit({ type: "phase", phase: "create" });
 
     const uid = allocateUid(stateDir, id, (_uid, lock) =>
@@ -269,46 +260,18 @@ export function createVmSandbox(options: VmSandboxOptions): Sandbox {
     }
     // The console is gone with the sandbox: keep its end, where a guest says why it died.
     if (error && console.trim()) error += `\nlast console lines:\n${consoleTail(serialLog)}`;
-    const failed = job.drive
-      ? driverVerdict !== "success"
-      : state.steps.some((s) => s.exitCode !== 0);
-    const outcome = breach ? "limit" : error ? "infrastructure" : failed ? "failure" : "success";
-    const exitStatus = breach
-      ? EXIT_STATUS[breach.kind]
-      : error
-        ? EXIT_STATUS.infrastructure
-        : failed
-          ? EXIT_STATUS.failure
-          : EXIT_STATUS.success;
-    return {
+    return composeReport({
       id,
       backend: `vm (${options.accel})`,
-      outcome,
-      exitStatus,
-      ...(breach ? { breach } : {}),
-      steps: state.steps.filter(Boolean),
-      peaks: state.peaks,
-      limits: {
-        cpus: r.cpus,
-        memoryBytes: r.memoryBytes,
-        diskBytes: r.diskBytes,
-        pids: r.pids,
-        timeoutSeconds: r.timeoutSeconds,
-      },
+      policy,
+      state,
+      breach,
+      error,
+      driven: job.drive !== undefined,
+      driverVerdict,
       timings: { ...(bootMs === undefined ? {} : { bootMs }), totalMs: now() - started },
-      ...(error ? { error } : {}),
-      ...(egress
-        ? {
-            egress: {
-              mode: policy.network.mode,
-              allowed: egress.decisions().filter((d) => d.verdict === "allow").length,
-              denied: egress.decisions().filter((d) => d.verdict === "deny").length,
-              decisions: egress.decisions(),
-              ...(droppedPackets ? { droppedPackets } : {}),
-            },
-          }
-        : {}),
-    };
+      ...(egress ? { egress: { decisions: egress.decisions(), droppedPackets } } : {}),
+    });
   }
 
   return { id, run, destroy };

@@ -3,7 +3,7 @@
  * interactive execs the workflow engine is waiting on. One state per boot attempt, so a retried
  * boot starts clean.
  */
-import type { AgentMessage, HostMessage } from "../../guest/index.js";
+import type { AgentMessage, HostMessage } from "../guest/index.js";
 import type {
   Breach,
   ExecRequest,
@@ -12,7 +12,7 @@ import type {
   SandboxEvent,
   SandboxReport,
   StepResult,
-} from "../index.js";
+} from "./types.js";
 
 interface PendingExec {
   readonly started: number;

@@ -1,0 +1,366 @@
+/**
+ * The container backend: one fresh container per job, from the template's image, under a
+ * hardened runtime (runsc here, sysbox-runc where installed), held to the policy's caps and
+ * removed without a trace. Lifecycle (docs/sandbox-lifecycle.md, "Container backend"):
+ *
+ *  1. daemon + runtime   ask the daemon what it has; refuse runc unless the policy names it
+ *  2. image              the template's root, imported once per hash (image.ts)
+ *  3. workspace          ext4 of exactly the disk cap, loop-mounted on the host (recorded)
+ *  4. container          created (recorded first), attached, started: the agent waits for its
+ *                        config on standard input
+ *  5. network            the sandbox's veth moved into the container's namespace, or none
+ *  6. run                config, then the agent's messages; the timeout runs from ready; the
+ *                        host watches the container's cgroup for OOM kills
+ *  7. collect + destroy  the report; everything recorded removed, newest first
+ */
+import { randomBytes } from "node:crypto";
+import { chmodSync, chownSync, mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { PassThrough } from "node:stream";
+import { execa } from "execa";
+import type Docker from "dockerode";
+import { startSandboxEgress } from "../../network/index.js";
+import type { Resolver, SandboxEgress } from "../../network/index.js";
+import { PROTOCOL_VERSION } from "../../guest/index.js";
+import type { HostMessage, JobConfig } from "../../guest/index.js";
+import {
+  agentLineReader,
+  breachOf,
+  cgroupLayout,
+  cgroupStats,
+  composeReport,
+  createJobState,
+  createJournal,
+  formatWorkspace,
+  removeAll,
+  stageWorkspace,
+} from "../index.js";
+import type {
+  Breach,
+  JobSpec,
+  JobState,
+  Sandbox,
+  SandboxOptions,
+  SandboxReport,
+} from "../index.js";
+import { containerSpec } from "./container-spec.js";
+import { connectDocker, daemonFacts, DEFAULT_DOCKER_SOCKET } from "./docker.js";
+import { ensureImage } from "./image.js";
+import type { ImageSource } from "./image.js";
+import { backendLabel, chooseRuntime } from "./runtime.js";
+
+export interface ContainerSandboxOptions extends SandboxOptions {
+  readonly image: ImageSource;
+  /** The Docker daemon's socket (default /run/sandboxed/docker.sock). */
+  readonly dockerSocket?: string;
+  readonly cgroupRoot?: string;
+  readonly now?: () => number;
+  readonly resolver?: Resolver;
+  /** How long the agent may take to say ready (default 60 s). */
+  readonly readyTimeoutMs?: number;
+  /** Image import progress (first use of a template on a daemon). */
+  readonly onProgress?: (line: string) => void;
+}
+
+const WATCH_MS = 500;
+
+export function createContainerSandbox(options: ContainerSandboxOptions): Sandbox {
+  const { id, policy, stateDir, image } = options;
+  const now = options.now ?? Date.now;
+  const emit = options.onEvent ?? (() => undefined);
+  const socket = options.dockerSocket ?? DEFAULT_DOCKER_SOCKET;
+  const journal = createJournal(stateDir, id);
+  let destroyed = false;
+  let egress: SandboxEgress | undefined;
+
+  async function destroy(): Promise<void> {
+    if (destroyed) return;
+    destroyed = true;
+    emit({ type: "phase", phase: "destroy" });
+    await egress?.close();
+    const failures = await removeAll(journal);
+    if (failures.length > 0)
+      throw new Error(`sandbox ${id}: cleanup failed: ${failures.join("; ")}`);
+  }
+
+  /** The workspace image, loop-mounted at <dir>/workspace, with tmp/ and home/ for the binds. */
+  async function workspace(job: JobSpec): Promise<string> {
+    const filesDir = await stageWorkspace(journal, job, image.user);
+    mkdirSync(path.join(filesDir, "tmp"), { recursive: true });
+    chmodSync(path.join(filesDir, "tmp"), 0o1777);
+    mkdirSync(path.join(filesDir, "home"), { recursive: true });
+    chownSync(path.join(filesDir, "home"), image.user.uid, image.user.gid);
+    const img = path.join(journal.dir, "workspace.img");
+    journal.record({ kind: "file", path: img });
+    await formatWorkspace(img, policy.resources.diskBytes, filesDir, image.user);
+    const mnt = path.join(journal.dir, "workspace");
+    journal.record({ kind: "dir", path: mnt });
+    mkdirSync(mnt);
+    journal.record({ kind: "mount", path: mnt });
+    await execa("mount", ["-o", "loop,nodev,nosuid", img, mnt]);
+    return mnt;
+  }
+
+  /** Identity files bound read-only: a fresh machine-id, hosts, resolv.conf, no sudoers. */
+  function identity(): string {
+    const etc = path.join(journal.dir, "etc");
+    journal.record({ kind: "dir", path: etc });
+    mkdirSync(etc);
+    writeFileSync(path.join(etc, "machine-id"), `${randomBytes(16).toString("hex")}\n`);
+    writeFileSync(path.join(etc, "hosts"), "127.0.0.1 localhost\n127.0.1.1 sandbox\n");
+    writeFileSync(path.join(etc, "resolv.conf"), "");
+    writeFileSync(path.join(etc, "no-sudo"), "");
+    for (const f of ["machine-id", "hosts", "resolv.conf", "no-sudo"])
+      chmodSync(path.join(etc, f), 0o644);
+    return etc;
+  }
+
+  async function run(job: JobSpec): Promise<SandboxReport> {
+    const started = now();
+    const r = policy.resources;
+    emit({ type: "phase", phase: "create" });
+    const docker = connectDocker(socket);
+    const facts = await daemonFacts(docker, socket);
+    const choice = chooseRuntime(policy.isolation.runtime, facts.runtimes, socket);
+    if (!choice.hardened) {
+      emit({
+        type: "phase",
+        phase: "create",
+        detail: `runtime ${choice.runtime} is NOT HARDENED: the job shares the host kernel with no barrier beyond namespaces and seccomp`,
+      });
+    }
+    const { tag } = await ensureImage(docker, image, options.onProgress);
+    const mnt = await workspace(job);
+    const etc = identity();
+
+    journal.record({ kind: "container", socket, name: id });
+    const container = await docker.createContainer(
+      containerSpec({
+        id,
+        image: tag,
+        runtime: choice.runtime,
+        policy,
+        user: image.user,
+        workspace: mnt,
+        etc,
+      }),
+    );
+    const stream = (await container.attach({
+      stream: true,
+      stdin: true,
+      stdout: true,
+      stderr: true,
+      hijack: true,
+    })) as NodeJS.ReadWriteStream & { destroy(): void };
+    stream.on("error", () => undefined);
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    docker.modem.demuxStream(stream, stdout, stderr);
+    let consoleText = "";
+    stderr.setEncoding("utf8");
+    stderr.on("data", (text: string) => {
+      if (consoleText.length < 64 * 1024) consoleText += text;
+    });
+
+    let bootMs: number | undefined;
+    const bootStarted = now();
+    let onReady: () => void = () => undefined;
+    const send = (message: HostMessage | JobConfig): boolean => {
+      if (!stream.writable) return false;
+      stream.write(`${JSON.stringify(message)}\n`);
+      return true;
+    };
+    const state = createJobState({
+      firstExec: job.steps.length,
+      emit,
+      send,
+      breachOf: (kind) => breachOf(policy, kind),
+      now,
+      onReady: () => {
+        bootMs = now() - bootStarted;
+        onReady();
+      },
+    });
+    const reader = agentLineReader((m) => state.onMessage(m));
+    stdout.setEncoding("utf8");
+    stdout.on("data", (text: string) => reader.push(text));
+
+    emit({ type: "phase", phase: "boot" });
+    // next-exit: called before start, the default (not-running) would return at once.
+    const exited = (
+      container.wait({ condition: "next-exit" }) as Promise<{ StatusCode: number }>
+    ).catch(() => ({ StatusCode: -1 }));
+    await container.start();
+    const info = await container.inspect();
+    if (policy.network.mode !== "none") {
+      egress = await startSandboxEgress({
+        id,
+        stateDir,
+        journal,
+        network: policy.network,
+        containerPid: info.State.Pid,
+        ...(options.resolver ? { resolver: options.resolver } : {}),
+        onDecision: (decision) => emit({ type: "egress", decision }),
+      });
+      // Same inode, so the read-only bind inside sees it.
+      writeFileSync(
+        path.join(etc, "resolv.conf"),
+        `nameserver ${egress.guest.dns}\noptions timeout:2 attempts:2\n`,
+      );
+    }
+    const config: JobConfig = {
+      v: PROTOCOL_VERSION,
+      ...(egress ? { network: egress.guest } : {}),
+      id,
+      user: image.user,
+      sudo: policy.isolation.sudo,
+      limits: { memoryBytes: r.memoryBytes, pids: r.pids, diskBytes: r.diskBytes },
+      env: { ...(job.env ?? {}) },
+      stopOnFailure: job.stopOnFailure ?? true,
+      ...(job.drive ? { interactive: true } : {}),
+      steps: job.steps.map((s) => ({
+        name: s.name,
+        argv: [...s.argv],
+        env: { ...(s.env ?? {}) },
+        workingDirectory: s.workingDirectory ?? ".",
+      })),
+    };
+    send(config);
+
+    const outcome = await watch(container, info.Id, exited, state, job, send, (fn) => {
+      onReady = fn;
+    });
+    stream.destroy();
+    const droppedPackets = egress ? await egress.dropped() : undefined;
+    await egress?.close();
+
+    emit({ type: "phase", phase: "collect" });
+    if (consoleText.trim()) emit({ type: "console", text: consoleText });
+    let breach: Breach | undefined = state.breach;
+    if (outcome.timedOut) breach = breachOf(policy, "timeout");
+    else if (!breach && outcome.oom) breach = breachOf(policy, "memory");
+    let error: string | undefined;
+    const readySeconds = (options.readyTimeoutMs ?? 60_000) / 1000;
+    if (!breach && outcome.readyStalled) {
+      error = `the container's agent did not say ready within ${readySeconds}s`;
+    } else if (!breach && outcome.driverError) {
+      error = outcome.driverError;
+    } else if (!breach && !state.done) {
+      error =
+        state.agentError ??
+        `the container stopped before the job finished (exit ${outcome.exitCode})` +
+          (consoleText.trim() ? `: ${consoleText.trim().split("\n").slice(-3).join(" | ")}` : "");
+    }
+    return composeReport({
+      id,
+      backend: backendLabel(choice),
+      policy,
+      state,
+      breach,
+      error,
+      driven: job.drive !== undefined,
+      driverVerdict: outcome.driverVerdict,
+      timings: { ...(bootMs === undefined ? {} : { bootMs }), totalMs: now() - started },
+      peaks: {
+        ...state.peaks,
+        ...(outcome.memoryPeak === undefined ? {} : { memoryBytes: outcome.memoryPeak }),
+      },
+      ...(egress ? { egress: { decisions: egress.decisions(), droppedPackets } } : {}),
+    });
+  }
+
+  interface WatchOutcome {
+    readonly exitCode: number;
+    readonly timedOut: boolean;
+    readonly readyStalled: boolean;
+    readonly oom: boolean;
+    readonly memoryPeak: number | undefined;
+    readonly driverVerdict: "success" | "failure" | undefined;
+    readonly driverError: string | undefined;
+  }
+
+  /**
+   * Until the container exits: a ready deadline, then the job's timeout from ready; the
+   * container's cgroup polled for OOM kills and its memory peak (it goes with the container);
+   * the engine's driver, if any, run once ready and followed by `end`.
+   */
+  async function watch(
+    container: Docker.Container,
+    fullId: string,
+    exited: Promise<{ StatusCode: number }>,
+    state: JobState,
+    job: JobSpec,
+    send: (message: HostMessage) => boolean,
+    setOnReady: (fn: () => void) => void,
+  ): Promise<WatchOutcome> {
+    const layout = cgroupLayout(options.cgroupRoot ?? "/sys/fs/cgroup", fullId);
+    let timedOut = false;
+    let readyStalled = false;
+    let oom = false;
+    let memoryPeak: number | undefined;
+    let driverVerdict: "success" | "failure" | undefined;
+    let driverError: string | undefined;
+    let driving: Promise<void> | undefined;
+    const kill = (): void => void container.kill().catch(() => undefined);
+    const sample = (): void => {
+      const stats = cgroupStats(layout);
+      if (stats.memoryPeakBytes !== undefined) memoryPeak = stats.memoryPeakBytes;
+      if (stats.oomKills > 0 && !oom) {
+        oom = true;
+        kill();
+      }
+    };
+    const readyTimer = setTimeout(() => {
+      readyStalled = true;
+      kill();
+    }, options.readyTimeoutMs ?? 60_000);
+    let jobTimer: NodeJS.Timeout | undefined;
+    setOnReady(() => {
+      clearTimeout(readyTimer);
+      jobTimer = setTimeout(() => {
+        timedOut = true;
+        kill();
+      }, policy.resources.timeoutSeconds * 1000);
+      if (job.drive) {
+        driving = (async () => {
+          try {
+            driverVerdict = await job.drive!(state.control);
+          } catch (error) {
+            driverError = (error as Error).message;
+          } finally {
+            send({ t: "end" });
+          }
+        })();
+      }
+    });
+    const poll = setInterval(sample, WATCH_MS);
+    const exit = await exited;
+    clearInterval(poll);
+    clearTimeout(readyTimer);
+    clearTimeout(jobTimer);
+    sample();
+    try {
+      const inspected = await container.inspect();
+      if (inspected.State.OOMKilled) oom = true;
+    } catch {
+      // removed under us (gc): nothing more to learn
+    }
+    state.abandon(
+      timedOut
+        ? "the job's timeout was reached"
+        : "the container stopped while a command was running",
+    );
+    await driving;
+    return {
+      exitCode: exit.StatusCode,
+      timedOut,
+      readyStalled,
+      oom,
+      memoryPeak,
+      driverVerdict,
+      driverError,
+    };
+  }
+
+  return { id, run, destroy };
+}

@@ -1,0 +1,97 @@
+/**
+ * A container image made from a guest template's root file system (`docker import`), so a job
+ * sees the same tools on both backends and no registry is needed. The image is tagged with the
+ * template's content hash and made once per daemon; the template's image is mounted read-only
+ * inside a private mount namespace (`unshare --mount`), so a crash mid-import leaves no mount.
+ */
+import type Docker from "dockerode";
+import { execa } from "execa";
+import { SandboxedError } from "../../errors/index.js";
+import { statusOf } from "./docker.js";
+
+/** What the container backend needs of a guest template (sandbox/vm's VmTemplate has it). */
+export interface ImageSource {
+  readonly name: string;
+  readonly hash: string;
+  /** The template's ext4 root image. */
+  readonly rootImage: string;
+  readonly user: { readonly name: string; readonly uid: number; readonly gid: number };
+}
+
+/** Docker's repository names allow [a-z0-9._-]: `default+runner` becomes `default-runner`. */
+export function imageTag(source: Pick<ImageSource, "name" | "hash">): string {
+  return `sandboxed/${source.name.replace(/[^a-z0-9._-]/g, "-")}:${source.hash}`;
+}
+
+/** Kernel, modules and boot files are the VM's business; a container shares the host kernel. */
+const EXCLUDE = ["./boot", "./lib/modules", "./usr/lib/modules", "./lost+found"];
+
+export async function ensureImage(
+  docker: Docker,
+  source: ImageSource,
+  onProgress: (line: string) => void = () => undefined,
+): Promise<{ tag: string; imported: boolean; seconds: number }> {
+  const tag = imageTag(source);
+  try {
+    await docker.getImage(tag).inspect();
+    return { tag, imported: false, seconds: 0 };
+  } catch (error) {
+    if (statusOf(error) !== 404) throw error;
+  }
+  const started = Date.now();
+  onProgress(`importing template ${source.name} into the Docker daemon as ${tag}`);
+  const script =
+    'dir=$(mktemp -d) && mount -o loop,ro,nodev,nosuid "$1" "$dir" && shift && ' +
+    'tar -C "$dir" --numeric-owner --xattrs -c "$@" .';
+  const tar = execa(
+    "unshare",
+    [
+      "--mount",
+      "--propagation",
+      "private",
+      "sh",
+      "-c",
+      script,
+      "sh",
+      source.rootImage,
+      ...EXCLUDE.map((e) => `--exclude=${e}`),
+    ],
+    { stdout: "pipe", stderr: "pipe", reject: false, buffer: { stdout: false } },
+  );
+  try {
+    const stream = await docker.importImage(tar.stdout!, {
+      repo: tag.split(":")[0],
+      tag: source.hash,
+    } as object);
+    await new Promise<void>((resolve, reject) =>
+      docker.modem.followProgress(stream, (error: Error | null, output: unknown[]) => {
+        const failed = output?.find((o) => (o as { error?: string }).error) as
+          { error: string } | undefined;
+        if (error || failed) reject(error ?? new Error(failed!.error));
+        else resolve();
+      }),
+    );
+  } catch (error) {
+    tar.kill();
+    throw new SandboxedError(
+      "SBX_CONTAINER_IMAGE",
+      `importing template ${source.name} into Docker failed: ${(error as Error).message}`,
+      { hint: "check the daemon's log and free space under its data-root", cause: error },
+    );
+  }
+  const result = await tar;
+  if (result.exitCode !== 0) {
+    await docker
+      .getImage(tag)
+      .remove({ force: true })
+      .catch(() => undefined);
+    throw new SandboxedError(
+      "SBX_CONTAINER_IMAGE",
+      `reading template ${source.name}'s root image failed: ${String(result.stderr).trim().split("\n").slice(-3).join(" | ")}`,
+      { hint: "rebuild the template: sandboxed template build " + source.name + " --force" },
+    );
+  }
+  const seconds = (Date.now() - started) / 1000;
+  onProgress(`imported ${tag} in ${seconds.toFixed(1)}s`);
+  return { tag, imported: true, seconds };
+}
