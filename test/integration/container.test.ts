@@ -3,9 +3,21 @@
 // escape would cross (no Docker socket, no mount, no user namespace, no /proc/sys, no device
 // nodes, no cgroup release_agent), the caps as the host's cgroups see them, runc's refusal, and
 // crash recovery. The daemon is started by scripts/dockerd.sh (test/support/dockerd.ts).
+import { execFile, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import Docker from "dockerode";
 import { beforeAll, describe, expect, it } from "vitest";
 import { packageRoot } from "../../runner/cli/policy-files.js";
-import { createContainerSandbox } from "../../runner/sandbox/container/index.js";
+import {
+  CGROUP_PARENT,
+  createContainerSandbox,
+  hostPidsLimit,
+  SANDBOX_LABEL,
+} from "../../runner/sandbox/container/index.js";
+import { EXIT_STATUS } from "../../runner/sandbox/index.js";
 import { buildTemplate } from "../../runner/sandbox/vm/index.js";
 import type { VmTemplate } from "../../runner/sandbox/vm/index.js";
 import { ensureDockerd } from "../support/dockerd.js";
@@ -13,7 +25,10 @@ import { policy, requireRoot, TEST_STATE_DIR } from "./helpers.js";
 import { defineSandboxContract, runJob } from "./sandbox-contract.js";
 import type { SandboxFactory } from "./sandbox-contract.js";
 
+const exec = promisify(execFile);
 let template: VmTemplate;
+/** A static binary that calls clone3(CLONE_NEWUSER) directly: unshare(1) cannot test clone3. */
+let clone3Probe: Uint8Array | undefined;
 let socket: string;
 let counter = 0;
 
@@ -35,16 +50,258 @@ beforeAll(async () => {
     stateDir: TEST_STATE_DIR,
     root: packageRoot(),
   }));
+  const dir = mkdtempSync(path.join(tmpdir(), "sbx-clone3-"));
+  const source = path.join(dir, "clone3.c");
+  await import("node:fs").then((fs) => fs.writeFileSync(source, CLONE3_C));
+  const built = await exec("gcc", ["-static", "-O2", "-o", path.join(dir, "clone3"), source]).then(
+    () => true,
+    () => false,
+  );
+  if (built) clone3Probe = readFileSync(path.join(dir, "clone3"));
 }, 900_000);
+
+const CLONE3_C = String.raw`
+#define _GNU_SOURCE
+#include <linux/sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+int main(void) {
+  struct clone_args a;
+  memset(&a, 0, sizeof a);
+  a.flags = CLONE_NEWUSER;
+  a.exit_signal = SIGCHLD;
+  long r = syscall(SYS_clone3, &a, sizeof a);
+  if (r == 0) _exit(0);
+  if (r < 0) return 1;
+  waitpid(r, 0, 0);
+  return 0;
+}
+`;
+
+const docker = (): Docker => new Docker({ socketPath: socket });
+
+/** Containers of ours the daemon still has (by label), for leftover checks. */
+async function ourContainers(id?: string): Promise<string[]> {
+  const list = await docker().listContainers({
+    all: true,
+    filters: { label: [id ? `${SANDBOX_LABEL}=${id}` : SANDBOX_LABEL] },
+  });
+  return list.map((c) => c.Names[0] ?? c.Id);
+}
 
 defineSandboxContract("container (runsc)", factory);
 
-describe("container: smoke", () => {
-  it("runs", async () => {
-    const r = await runJob(factory(), policy({ memory: "512MiB", disk: "256MiB" }), {
-      steps: [{ name: "s", argv: ["bash", "-c", "id; df -h /sandbox; echo hi"] }],
+/** Each line prints "<name>: REACHED" or "<name>: blocked"; run as the job user, with sudo. */
+const ESCAPES = String.raw`
+t() { n=$1; shift; if timeout 10 "$@" >/dev/null 2>&1; then echo "$n: REACHED"; else echo "$n: blocked"; fi; }
+t docker-socket        sh -c 'for s in /var/run/docker.sock /run/docker.sock /run/sandboxed/docker.sock /run/containerd/containerd.sock; do test -e $s && exit 0; done; grep -q "docker.sock\|containerd" /proc/mounts'
+t mount-tmpfs          sudo mount -t tmpfs none /mnt
+t mount-proc           sudo mount -t proc proc /mnt
+t unshare-user         unshare -U true
+t unshare-user-root    sudo unshare -U true
+t unshare-mount        sudo unshare -m true
+t unshare-net          sudo unshare -n true
+t clone3-newuser       ./clone3
+t proc-sys-write       sudo sh -c 'echo 1 > /proc/sys/kernel/sysrq'
+t proc-sysrq-trigger   sudo sh -c 'echo h > /proc/sysrq-trigger'
+t dev-block-node       sudo sh -c 'mknod /sandbox/work/sda b 8 0 && head -c 512 /sandbox/work/sda | grep -q .'
+t dev-mem-node         sudo sh -c 'mknod /tmp/mem c 1 1 && head -c 1 /tmp/mem'
+t dev-kmsg             sudo sh -c 'head -c 1 /dev/kmsg'
+t release-agent-mount  sudo sh -c 'mkdir -p /tmp/cg && mount -t cgroup -o memory cgroup /tmp/cg'
+t release-agent-write  sudo sh -c 'for f in /sys/fs/cgroup/release_agent /sys/fs/cgroup/*/release_agent; do echo /x > $f && exit 0; done; exit 1'
+t root-fs-write        sudo touch /usr/bin/planted
+t host-processes       sh -c 'test $(ls /proc | grep -c "^[0-9]") -gt 50'
+t raw-socket           sudo busybox ping -c 1 -W 2 127.0.0.1
+`;
+const ESCAPE_NAMES = [...ESCAPES.matchAll(/^t (\S+)/gm)].map((m) => m[1]!);
+
+describe("container: barriers a container escape would cross", () => {
+  it("no Docker socket, no mount, no user or other namespace, no /proc/sys, no device nodes, no release_agent, a read-only root", async () => {
+    const r = await runJob(
+      factory(),
+      policy({ memory: "512MiB", disk: "256MiB" }, "isolation: { sudo: true }\n"),
+      {
+        steps: [{ name: "escapes", argv: ["bash", "-c", ESCAPES] }],
+        files: clone3Probe ? [{ path: "clone3", content: clone3Probe, mode: 0o755 }] : [],
+      },
+    );
+    expect(r.report.outcome, r.stderr).toBe("success");
+    // sudo works (so each "blocked" is the barrier, not a missing sudo).
+    const lines = r.stdout.trim().split("\n");
+    expect(lines.map((l) => l.split(":")[0])).toEqual(ESCAPE_NAMES);
+    expect(lines.filter((l) => l.endsWith("REACHED"))).toEqual([]);
+    if (!clone3Probe) console.warn("gcc -static unavailable: clone3 row ran without its probe");
+  });
+
+  it("sudo works where the policy grants it, and not where it does not (no-new-privileges)", async () => {
+    const script = "sudo -n id -u; echo rc=$?";
+    const granted = await runJob(
+      factory(),
+      policy({ memory: "512MiB" }, "isolation: { sudo: true }\n"),
+      {
+        steps: [{ name: "sudo", argv: ["bash", "-c", script] }],
+      },
+    );
+    expect(granted.stdout).toBe("0\nrc=0\n");
+    const refused = await runJob(
+      factory(),
+      policy({ memory: "512MiB" }, "isolation: { sudo: false }\n"),
+      {
+        steps: [{ name: "sudo", argv: ["bash", "-c", script] }],
+      },
+    );
+    expect(refused.stdout).toMatch(/^rc=1\n$/);
+  });
+
+  it("the caps the host's cgroups hold match the policy (memory = memory+swap, pids, CPU quota)", async () => {
+    const p = policy({ cpus: 1, memory: "384MiB", disk: "128MiB", pids: 100 });
+    let seen: Record<string, string> = {};
+    const id = `sbx-ctest-${process.pid}-${++counter}`;
+    const box = createContainerSandbox({
+      id,
+      policy: p,
+      stateDir: TEST_STATE_DIR,
+      image: template,
+      dockerSocket: socket,
+      onEvent: (e) => {
+        if (e.type !== "step-start") return;
+        void docker()
+          .getContainer(id)
+          .inspect()
+          .then((info) => {
+            const dir = (c: string) => path.join("/sys/fs/cgroup", c, CGROUP_PARENT, info.Id);
+            const read = (c: string, f: string) =>
+              readFileSync(path.join(dir(c), f), "utf8").trim();
+            seen = {
+              memory: read("memory", "memory.limit_in_bytes"),
+              pids: read("pids", "pids.max"),
+              quota: read("cpu", "cpu.cfs_quota_us"),
+              period: read("cpu", "cpu.cfs_period_us"),
+            };
+          });
+      },
     });
-    console.log(r.stdout, r.stderr, JSON.stringify(r.report, null, 1));
-    expect(r.report.outcome).toBe("success");
+    try {
+      const report = await box.run({ steps: [{ name: "wait", argv: ["sleep", "3"] }] });
+      expect(report.outcome).toBe("success");
+    } finally {
+      await box.destroy();
+    }
+    expect(seen).toEqual({
+      memory: String(384 * 2 ** 20),
+      pids: String(hostPidsLimit("runsc", 100)),
+      quota: String(Number(seen.period)),
+      period: seen.period,
+    });
+    expect(Number(seen.period)).toBeGreaterThan(0);
   });
 });
+
+describe("container: runtimes", () => {
+  it("runc runs only when the policy names it, and the report says NOT HARDENED", async () => {
+    const events: string[] = [];
+    const box = createContainerSandbox({
+      id: `sbx-ctest-${process.pid}-${++counter}`,
+      policy: policy({ memory: "512MiB" }, "isolation: { runtime: runc }\n"),
+      stateDir: TEST_STATE_DIR,
+      image: template,
+      dockerSocket: socket,
+      onEvent: (e) => {
+        if (e.type === "phase" && e.detail) events.push(e.detail);
+      },
+    });
+    try {
+      const report = await box.run({ steps: [{ name: "s", argv: ["true"] }] });
+      expect(report.backend).toBe("container (runc, NOT HARDENED)");
+      expect(report.outcome).toBe("success");
+    } finally {
+      await box.destroy();
+    }
+    expect(events.join("\n")).toMatch(/runtime runc is NOT HARDENED/);
+  });
+
+  it("a runtime the daemon lacks is refused before anything is created", async () => {
+    const id = `sbx-ctest-${process.pid}-${++counter}`;
+    const box = createContainerSandbox({
+      id,
+      policy: policy({ memory: "512MiB" }, "isolation: { runtime: sysbox-runc }\n"),
+      stateDir: TEST_STATE_DIR,
+      image: template,
+      dockerSocket: socket,
+    });
+    await expect(box.run({ steps: [{ name: "s", argv: ["true"] }] })).rejects.toMatchObject({
+      code: "SBX_CONTAINER_RUNTIME",
+    });
+    await box.destroy();
+    expect(await ourContainers(id)).toEqual([]);
+    expect(existsSync(path.join(TEST_STATE_DIR, "sandboxes", id))).toBe(false);
+  });
+});
+
+describe("container: crash recovery", () => {
+  it("after kill -9 of the runner mid-job, gc leaves no container, mount, netns or record", async () => {
+    const bin = path.join(packageRoot(), "bin", "sandboxed.js");
+    const env = { ...process.env, SANDBOXED_STATE_DIR: TEST_STATE_DIR };
+    const runner = spawn(
+      process.execPath,
+      [
+        bin,
+        "sandbox",
+        "exec",
+        "--backend",
+        "container",
+        "--docker-socket",
+        socket,
+        "--template",
+        "minimal",
+        "--",
+        "sleep",
+        "600",
+      ],
+      { env, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let seen = "";
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`runner never reached the step: ${seen}`)),
+        120_000,
+      );
+      runner.stderr.on("data", (c: Buffer) => {
+        seen += c.toString();
+        if (seen.includes("[sandbox] ready")) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    const mine = readdirSync(path.join(TEST_STATE_DIR, "sandboxes")).filter((id) =>
+      readFileSync(path.join(TEST_STATE_DIR, "sandboxes", id, "owner.json"), "utf8").includes(
+        `"pid":${runner.pid}`,
+      ),
+    );
+    expect(mine).toHaveLength(1);
+    const id = mine[0]!;
+    runner.kill("SIGKILL");
+    await new Promise((r) => runner.on("exit", r));
+    expect(await ourContainers(id)).toHaveLength(1); // the orphan gc must find
+    const mounts = () =>
+      readFileSync("/proc/mounts", "utf8")
+        .split("\n")
+        .filter((l) => l.includes(id));
+    expect(mounts()).not.toEqual([]);
+
+    const { stdout } = await exec(process.execPath, [bin, "gc"], { env });
+    expect(stdout).toContain(`removed ${id}`);
+    expect(await ourContainers(id)).toEqual([]);
+    expect(mounts()).toEqual([]);
+    expect(existsSync(path.join(TEST_STATE_DIR, "sandboxes", id))).toBe(false);
+    const { stdout: netns } = await exec("ip", ["netns", "list"]);
+    expect(netns).not.toContain(id);
+  });
+});
+
+void EXIT_STATUS;

@@ -73,9 +73,9 @@ describe("containerSpec", () => {
       { name: "memory from the policy", get: () => h.Memory, value: MEMORY },
       { name: "no swap beyond memory", get: () => h.MemorySwap, value: MEMORY },
       {
-        name: "pids: the job's plus the agent's",
+        name: "pids under runsc: a host guard above the Sentry's threads (the agent counts the job's)",
         get: () => h.PidsLimit,
-        value: 256 + AGENT_TASKS,
+        value: Math.max(2048, 4 * (256 + AGENT_TASKS)),
       },
       { name: "docker-init as PID 1", get: () => h.Init, value: true },
       { name: "no log driver", get: () => h.LogConfig?.Type, value: "none" },
@@ -193,4 +193,13 @@ describe("containerSpec", () => {
       expect(spec(false, runtime).HostConfig!.Runtime).toBe(runtime);
     });
   });
+});
+
+describe("containerSpec: pids under runtimes whose tasks are host tasks", () => {
+  it.each([{ runtime: "runc" as const }, { runtime: "sysbox-runc" as const }])(
+    "$runtime: the job's limit plus the agent's",
+    ({ runtime }) => {
+      expect(spec(false, runtime).HostConfig?.PidsLimit).toBe(256 + AGENT_TASKS);
+    },
+  );
 });

@@ -21,6 +21,16 @@ import { seccompProfile } from "./seccomp.js";
 
 /** Tasks the container holds beyond the job's: docker-init and the agent's Node threads. */
 export const AGENT_TASKS = 32;
+/**
+ * The container cgroup's pids.max. runc and sysbox-runc: the job's processes are host tasks, so
+ * the job's limit plus the agent's. runsc: the job's processes live inside gVisor's Sentry and
+ * the host sees only the Sentry's and the gofer's threads (about 250 for a 20-process job), so
+ * the host limit is a guard for the host, and the agent enforces the job's (it counts tasks).
+ */
+export function hostPidsLimit(runtime: Runtime, pids: number): number {
+  return runtime === "runsc" ? Math.max(2048, 4 * (pids + AGENT_TASKS)) : pids + AGENT_TASKS;
+}
+
 /** The agent: become the job user (setpriv), end the job's processes. */
 export const AGENT_CAPS = ["SETUID", "SETGID", "KILL"] as const;
 /** Root inside, with sudo: files and ownership; never mount, raw sockets, devices or admin. */
@@ -90,7 +100,7 @@ export function containerSpec(input: ContainerSpecInput): ContainerCreateOptions
       NanoCpus: Math.round(r.cpus * 1e9),
       Memory: r.memoryBytes,
       MemorySwap: r.memoryBytes,
-      PidsLimit: r.pids + AGENT_TASKS,
+      PidsLimit: hostPidsLimit(input.runtime, r.pids),
       OomScoreAdj: 500,
       // No core dumps: under runc they would go through the host's core_pattern.
       Ulimits: [{ Name: "core", Soft: 0, Hard: 0 }],

@@ -6,6 +6,7 @@ export {
   AGENT_TASKS,
   CGROUP_PARENT,
   containerSpec,
+  hostPidsLimit,
   SANDBOX_LABEL,
   SUDO_CAPS,
 } from "./container-spec.js";

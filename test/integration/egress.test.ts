@@ -1,8 +1,9 @@
-// Egress enforcement from inside real VM guests (issue 4). The runner itself runs in the test
-// world's "host" namespace (net-topology.ts), whose only route leads to the fake internet, so no
-// attempt, blocked or not, can leave this machine. Each attempt must fail and be logged, while an
-// allowed HTTPS and HTTP fetch succeeds; then guest root flushes its own nftables and every
-// attempt is made again.
+// Egress enforcement from inside real guests (issues 4 and 7), on each backend: a VM under TCG and a
+// container under gVisor (runsc). The runner itself runs in the test world's "host" namespace
+// (net-topology.ts), whose only route leads to the fake internet, so no attempt, blocked or not,
+// can leave this machine. Each attempt must fail and be logged, while an allowed HTTPS and HTTP
+// fetch succeeds; then guest root flushes its own nftables and every attempt is made again. The
+// tests are the same for both backends; what differs is a parameter (BACKENDS), each with its why.
 import { execFile, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -12,11 +13,35 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { packageRoot } from "../../runner/cli/policy-files.js";
 import type { SandboxReport } from "../../runner/sandbox/index.js";
 import { buildTemplate } from "../../runner/sandbox/vm/index.js";
+import { ensureDockerd } from "../support/dockerd.js";
 import { requireRoot, TEST_STATE_DIR } from "./helpers.js";
 import { buildRunnerWorld, HOST_NS } from "./net-topology.js";
 
 const exec = promisify(execFile);
 let teardownWorld: (() => Promise<void>) | undefined;
+/** The container backend's Docker daemon (test/support/dockerd.ts), known once beforeAll ran. */
+let dockerSocket = "";
+
+/** One backend under test: how `sandbox exec` selects it, and what differs about its guest. */
+interface Backend {
+  readonly name: string;
+  readonly args: () => string[];
+  /**
+   * Whether guest root has an nftables to flush. gVisor implements no netfilter, so in a container
+   * `nft flush ruleset` fails; the attempts after it run all the same and must all stay blocked,
+   * since the barrier is on the host side either way.
+   */
+  readonly guestNftables: boolean;
+}
+
+const BACKENDS: readonly Backend[] = [
+  { name: "vm (tcg)", args: () => ["--backend", "vm", "--accel", "tcg"], guestNftables: true },
+  {
+    name: "container (runsc)",
+    args: () => ["--backend", "container", "--docker-socket", dockerSocket],
+    guestNftables: false,
+  },
+];
 
 interface Run {
   code: number;
@@ -26,7 +51,7 @@ interface Run {
 }
 
 /** A policy file, and the nsenter argv of `sandboxed sandbox exec` under it in the host namespace. */
-function execArgs(policyYaml: string, extra: readonly string[]): { dir: string; args: string[] } {
+function execArgs(backend: Backend, policyYaml: string): { dir: string; args: string[] } {
   const dir = mkdtempSync(path.join(tmpdir(), "sbx-egress-"));
   writeFileSync(
     path.join(dir, "policy.yml"),
@@ -34,14 +59,14 @@ function execArgs(policyYaml: string, extra: readonly string[]): { dir: string; 
   );
   const bin = path.join(packageRoot(), "bin", "sandboxed.js");
   const args = [`--net=/run/netns/${HOST_NS}`, "--", process.execPath, bin, "sandbox", "exec"];
-  args.push("--accel", "tcg", "--template", "minimal", "--state-dir", TEST_STATE_DIR);
-  args.push("--dns-server", "8.8.8.8", "--policy", path.join(dir, "policy.yml"), ...extra);
+  args.push(...backend.args(), "--template", "minimal", "--state-dir", TEST_STATE_DIR);
+  args.push("--dns-server", "8.8.8.8", "--policy", path.join(dir, "policy.yml"));
   return { dir, args };
 }
 
 /** `sandboxed sandbox exec` inside the host namespace, as a user would run it. */
-async function sandboxRun(policyYaml: string, script: string): Promise<Run> {
-  const { dir, args } = execArgs(policyYaml, []);
+async function sandboxRun(backend: Backend, policyYaml: string, script: string): Promise<Run> {
+  const { dir, args } = execArgs(backend, policyYaml);
   args.push("--report", path.join(dir, "report.json"), "--", "bash", "-c", script);
   let code = 0;
   let stdout: string;
@@ -93,6 +118,7 @@ const NAMES = [...ATTEMPTS.matchAll(/^t (\S+)/gm)].map((m) => m[1]!);
 
 beforeAll(async () => {
   requireRoot();
+  dockerSocket = await ensureDockerd();
   await buildTemplate({ name: "minimal", stateDir: TEST_STATE_DIR, root: packageRoot() });
   teardownWorld = await buildRunnerWorld();
 }, 900_000);
@@ -101,19 +127,20 @@ afterAll(async () => {
   await teardownWorld?.();
 });
 
-describe("egress from a VM guest", () => {
+describe.each(BACKENDS)("egress from a guest: $name", (backend) => {
   it("allows HTTPS and HTTP to allowed names; every other way out fails and is logged, before and after guest root flushes nftables", async () => {
     const script = String.raw`
 curl -fsS --connect-timeout 5 -m 20 -k https://allowed.test/ -o /dev/null -w "allowed-https: %{http_code}\n"
 curl -fsS --connect-timeout 5 -m 20 http://allowed.test/ -o /dev/null -w "allowed-http: %{http_code}\n"
 ${ATTEMPTS}
 echo "--- after nft flush ruleset"
-sudo nft flush ruleset
+if sudo nft flush ruleset; then echo "guest nftables: flushed"; else echo "guest nftables: none"; fi
 ${ATTEMPTS}
 `;
-    const r = await sandboxRun(ALLOW, script);
+    const r = await sandboxRun(backend, ALLOW, script);
     expect(r.stdout).toContain("allowed-https: 200");
     expect(r.stdout).toContain("allowed-http: 200");
+    expect(r.stdout).toContain(`guest nftables: ${backend.guestNftables ? "flushed" : "none"}`);
     const [before, after] = r.stdout.split("--- after nft flush ruleset");
     for (const name of NAMES) {
       expect(before, name).toContain(`${name}: blocked`);
@@ -149,6 +176,7 @@ ${ATTEMPTS}
     const bytes = 4 * 2 ** 20;
     const cap = 8e6;
     const r = await sandboxRun(
+      backend,
       `${RESOURCES}network:\n  mode: allowlist\n  bandwidth: { egress: 8Mbit, ingress: 8Mbit }\n  allow: [allowed.test]\n`,
       String.raw`
 curl -fsS -m 60 http://allowed.test/bytes/${bytes} -o /dev/null -w "down %{time_total} %{size_download}
@@ -174,7 +202,7 @@ curl -fsS -m 20 -k https://allowed.test/ -o /dev/null -w "a %{http_code}
 curl -fsS -m 20 http://other.test/ -o /dev/null -w "b %{http_code}
 "
 `;
-    const audit = await sandboxRun(`${RESOURCES}network: { mode: audit }\n`, job);
+    const audit = await sandboxRun(backend, `${RESOURCES}network: { mode: audit }\n`, job);
     expect(audit.stdout).toContain("a 200");
     expect(audit.stdout, JSON.stringify(audit.report.egress?.decisions)).toContain("b 200");
     const decisions = audit.report.egress?.decisions ?? [];
@@ -198,6 +226,7 @@ curl -fsS -m 20 http://other.test/ -o /dev/null -w "b %{http_code}
     expect(text).toContain("- { host: allowed.test, ports: [ 443 ] }");
     expect(text).toContain("- { host: other.test, ports: [ 80 ] }");
     const enforced = await sandboxRun(
+      backend,
       `${RESOURCES}${text
         .split("\n")
         .filter((l) => !/^(#|apiVersion|kind|description)/.test(l))
@@ -212,7 +241,7 @@ curl -fsS -m 20 http://other.test/ -o /dev/null -w "b %{http_code}
   });
 
   it("one sandbox cannot reach another: not its guest, not its proxy", async () => {
-    const { args } = execArgs(ALLOW, []);
+    const { args } = execArgs(backend, ALLOW);
     const a = spawn(
       "nsenter",
       [
@@ -256,6 +285,7 @@ t neighbour-proxy   curl -fsS --connect-timeout 3 -m 6 -x http://${proxyA} http:
 
   it("network.mode none: the guest has no NIC at all", async () => {
     const r = await sandboxRun(
+      backend,
       `${RESOURCES}network: { mode: none }\n`,
       "ls /sys/class/net | tr '\\n' ' '; echo",
     );
