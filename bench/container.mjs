@@ -8,6 +8,7 @@
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { loadOptions, packageRoot } from "../build/runner/cli/policy-files.js";
 import { loadPolicy } from "../build/runner/policy/index.js";
@@ -38,7 +39,6 @@ const docker = connectDocker(socket);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const sec = (ms) => `${(ms / 1000).toFixed(2)} s`;
 const mib = (b) => `${Math.round(b / 2 ** 20)} MiB`;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** Resident memory of the processes whose command line holds `needle` (and, if given, comm). */
 function rssOf(needle, comm) {
@@ -159,7 +159,8 @@ for (let i = 0; i < runs; i++) {
 /** "vm 9.8 s, runsc 1.2 s, ratio 0.12 (8.2x faster)". */
 function compare(v, c, show, smaller = "faster", larger = "slower") {
   const ratio = c / v;
-  const word = ratio <= 1 ? `${(1 / ratio).toFixed(1)}x ${smaller}` : `${ratio.toFixed(1)}x ${larger}`;
+  const word =
+    ratio <= 1 ? `${(1 / ratio).toFixed(1)}x ${smaller}` : `${ratio.toFixed(1)}x ${larger}`;
   return `vm ${show(v)}, runsc ${show(c)}, ratio ${ratio.toFixed(2)} (${word})`;
 }
 console.log(`\nbackends: ${labels.vm} / ${labels.container}; medians of ${runs}`);
@@ -168,7 +169,10 @@ for (const name of Object.keys(series)) {
   const rows = [
     ["start to first step", compare(median(vm.firstStep), median(container.firstStep), sec)],
     ["destroy", compare(median(vm.destroy), median(container.destroy), (x) => `${x} ms`)],
-    ["`true` job, wall (create → destroyed)", compare(median(vm.total), median(container.total), sec)],
+    [
+      "`true` job, wall (create → destroyed)",
+      compare(median(vm.total), median(container.total), sec),
+    ],
     [
       "host memory during `sleep 2`",
       compare(median(vm.memory), median(container.memory), mib, "less", "more"),
@@ -177,5 +181,7 @@ for (const name of Object.keys(series)) {
   console.log(`network ${name}:`);
   for (const [k, v] of rows) console.log(`  ${k.padEnd(40)} ${v}`);
   if (container.rss.length > 0)
-    console.log(`  ${"runsc processes' RSS (sandbox, gofer, shim)".padEnd(40)} ${mib(median(container.rss))}`);
+    console.log(
+      `  ${"runsc processes' RSS (sandbox, gofer, shim)".padEnd(40)} ${mib(median(container.rss))}`,
+    );
 }

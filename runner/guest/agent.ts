@@ -39,6 +39,7 @@ import type { AgentMessage, HostMessage, JobConfig } from "./protocol.js";
 import { proxyEnv, setupNetwork } from "./agent-network.js";
 import { check, JOB_CGROUP, killJob, readNumber, SANDBOX_MNT, STDIO } from "./agent-limits.js";
 import type { Watch } from "./agent-limits.js";
+import { startSudoBroker } from "./agent-sudo.js";
 
 const AGENT_VERSION = "0.1.0";
 const CONFIG_MNT = "/run/sandboxed/config";
@@ -328,6 +329,7 @@ async function main(): Promise<void> {
   });
   const config = jobConfigSchema.parse(STDIO ? await configFromStdin() : configFromDisk());
   setup(config);
+  if (STDIO && config.sudo && config.sudoBroker) await startSudoBroker(config.user.gid);
   send({ t: "ready", uptimeMs: uptimeMs() });
   const watch: Watch = { breach: undefined, peakPids: 0, peakDisk: 0 };
   const none = new Map<number, () => void>();

@@ -21,6 +21,11 @@ export const jobConfigSchema = z.strictObject({
   id: z.string(),
   user: z.strictObject({ name: z.string(), uid: z.number().int(), gid: z.number().int() }),
   sudo: z.boolean(),
+  /**
+   * Where setuid does not work (gVisor forces no_new_privs), `sudo` is a shim that asks the
+   * agent over a root-owned unix socket (agent-sudo.ts): same rule, the job user may act as root.
+   */
+  sudoBroker: z.boolean().optional(),
   limits: z.strictObject({
     memoryBytes: z.number().int().positive(),
     pids: z.number().int().positive(),

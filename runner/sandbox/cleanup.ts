@@ -9,6 +9,7 @@ import { execa } from "execa";
 import { removeCgroupDir } from "./cgroup.js";
 import { listSandboxes, openJournal, removeJournal } from "./records.js";
 import type { Journal, ResourceRecord } from "./records.js";
+import type { SandboxEvent } from "./types.js";
 
 async function killRecordedProcess(pidfile: string, match: string): Promise<void> {
   if (!existsSync(pidfile)) return;
@@ -132,6 +133,22 @@ export async function removeAll(journal: Journal): Promise<string[]> {
   }
   if (failures.length === 0) removeJournal(journal);
   return failures;
+}
+
+/**
+ * A sandbox's destroy: the `destroy` phase, its listeners closed first (they hold addresses in the
+ * namespace the journal is about to remove), then everything recorded; failures are thrown.
+ */
+export async function destroyRecorded(
+  journal: Journal,
+  emit: (event: SandboxEvent) => void,
+  closeFirst: () => Promise<void> | undefined,
+): Promise<void> {
+  emit({ type: "phase", phase: "destroy" });
+  await closeFirst();
+  const failures = await removeAll(journal);
+  if (failures.length > 0)
+    throw new Error(`sandbox ${journal.id}: cleanup failed: ${failures.join("; ")}`);
 }
 
 export interface GcReport {

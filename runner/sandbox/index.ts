@@ -20,7 +20,7 @@ export type {
   StepResult,
 } from "./types.js";
 export { EXIT_STATUS } from "./types.js";
-export { collectGarbage, removeAll, removeResource } from "./cleanup.js";
+export { collectGarbage, destroyRecorded, removeAll, removeResource } from "./cleanup.js";
 export type { GcReport } from "./cleanup.js";
 export {
   createJournal,
@@ -41,3 +41,4 @@ export { agentLineReader } from "./agent-lines.js";
 export type { AgentLineReader } from "./agent-lines.js";
 export { breachOf, composeReport } from "./report.js";
 export type { ReportInput } from "./report.js";
+export { jobConfig } from "./job-config.js";

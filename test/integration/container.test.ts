@@ -98,6 +98,7 @@ defineSandboxContract("container (runsc)", factory);
 /** Each line prints "<name>: REACHED" or "<name>: blocked"; run as the job user, with sudo. */
 const ESCAPES = String.raw`
 t() { n=$1; shift; if timeout 10 "$@" >/dev/null 2>&1; then echo "$n: REACHED"; else echo "$n: blocked"; fi; }
+t sudo-is-root         sh -c 'test "$(sudo -n id -u)" = 0'
 t docker-socket        sh -c 'for s in /var/run/docker.sock /run/docker.sock /run/sandboxed/docker.sock /run/containerd/containerd.sock; do test -e $s && exit 0; done; grep -q "docker.sock\|containerd" /proc/mounts'
 t mount-tmpfs          sudo mount -t tmpfs none /mnt
 t mount-proc           sudo mount -t proc proc /mnt
@@ -130,10 +131,10 @@ describe("container: barriers a container escape would cross", () => {
       },
     );
     expect(r.report.outcome, r.stderr).toBe("success");
-    // sudo works (so each "blocked" is the barrier, not a missing sudo).
     const lines = r.stdout.trim().split("\n");
     expect(lines.map((l) => l.split(":")[0])).toEqual(ESCAPE_NAMES);
-    expect(lines.filter((l) => l.endsWith("REACHED"))).toEqual([]);
+    // The first row is the control: sudo does work, so every "blocked" below is the barrier.
+    expect(lines.filter((l) => l.endsWith("REACHED"))).toEqual(["sudo-is-root: REACHED"]);
     if (!clone3Probe) console.warn("gcc -static unavailable: clone3 row ran without its probe");
   });
 

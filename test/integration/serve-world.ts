@@ -9,6 +9,8 @@
  * The service calls the REST API at http://93.184.216.40; the guests' runner stand-in reaches
  * http://github.test through each sandbox's own egress proxy and DNS filter, under the label
  * set's policy, so the real network path is exercised. Nothing leaves the test namespaces.
+ * With `container`, a second label set runs its jobs on the container backend (issue 7): same
+ * runner template, imported into the Docker daemon as an image.
  */
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
@@ -53,9 +55,16 @@ export interface ServiceProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+/** A second label set on the container backend (issue 7), with its Docker daemon's socket. */
+export interface ContainerLabelSet {
+  readonly labels: readonly string[];
+  readonly dockerSocket: string;
+}
+
 export async function buildServeWorld(options: {
   readonly capacity: number;
   readonly policy: string;
+  readonly container?: ContainerLabelSet;
 }): Promise<ServeWorld> {
   const dir = mkdtempSync(path.join(tmpdir(), "sbx-serve-"));
   // Job records of an earlier (killed) run would name this emulator's job ids: start afresh.
@@ -108,6 +117,12 @@ export async function buildServeWorld(options: {
         "scope: { organization: octo-org }",
         "labelSets:",
         "  - { name: default, labels: [sandboxed], policy: policy.yml, template: default, repoPolicy: true }",
+        ...(options.container
+          ? [
+              `  - { name: container, labels: [${options.container.labels.join(", ")}], policy: policy.yml, template: default, backend: container }`,
+              `docker: { socket: ${options.container.dockerSocket} }`,
+            ]
+          : []),
         `runner: { tarball: ${standin.file}, sha256: ${standin.sha256} }`,
         `capacity: { sandboxes: ${options.capacity} }`,
         `webhook: { listen: "127.0.0.1:${WEBHOOK_PORT}", path: /webhook, secretFile: webhook-secret }`,

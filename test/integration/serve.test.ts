@@ -1,15 +1,20 @@
 // `sandboxed serve` end to end (issue 6): the service in the test world's host namespace takes
 // jobs from the GitHub emulator (a stand-in for GitHub's servers, every REST reply checked against
 // GitHub's OpenAPI description) and runs each once in a real VM, where a stand-in for the official
-// runner (test/support/runner-standin) takes the job through the sandbox's egress proxy.
+// runner (test/support/runner-standin) takes the job through the sandbox's egress proxy. A second
+// label set runs on the container backend (issue 7): its jobs go the same way, in a container.
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { createHmac } from "node:crypto";
+import Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { packageRoot } from "../../runner/cli/policy-files.js";
+import { SANDBOX_LABEL } from "../../runner/sandbox/container/index.js";
 import { listSandboxes } from "../../runner/sandbox/index.js";
+import { buildTemplate } from "../../runner/sandbox/vm/index.js";
+import { ensureDockerd } from "../support/dockerd.js";
 import { qemuPids, requireRoot, TEST_STATE_DIR } from "./helpers.js";
 import { namespaces } from "./net-topology.js";
 import { buildServeWorld } from "./serve-world.js";
@@ -26,8 +31,12 @@ network:
   allow: [github.test]
 `;
 
+/** The container label set's labels; the VM set's are [sandboxed], so neither takes the other's. */
+const CONTAINER_LABELS = ["sandboxed-container"];
+
 let world: ServeWorld;
 let service: ServiceProcess | undefined;
+let dockerSocket: string;
 
 async function until<T>(
   what: string,
@@ -57,11 +66,11 @@ const jitRequestsFor = (id: number): number =>
       String((r.body as { name?: string } | undefined)?.name ?? "").includes(`-${id}-`),
     ).length;
 
-function queue(n: number, script: (i: number) => string): number[] {
+function queue(n: number, script: (i: number) => string, labels = ["sandboxed"]): number[] {
   return world.emulator.queueRun(REPO, {
     jobs: Array.from({ length: n }, (_, i) => ({
       name: `job ${i + 1}`,
-      labels: ["sandboxed"],
+      labels,
       script: script(i + 1),
     })),
   }).jobIds;
@@ -71,7 +80,14 @@ const allDone = (ids: readonly number[]) => () => ids.every((id) => job(id).stat
 
 beforeAll(async () => {
   requireRoot();
-  world = await buildServeWorld({ capacity: 3, policy: POLICY });
+  // Built here, where the Debian mirror is reachable: the service in sbxt-host could not build it.
+  await buildTemplate({ name: "default", stateDir: TEST_STATE_DIR, root: packageRoot() });
+  dockerSocket = await ensureDockerd();
+  world = await buildServeWorld({
+    capacity: 3,
+    policy: POLICY,
+    container: { labels: CONTAINER_LABELS, dockerSocket },
+  });
   world.emulator.addRepo(REPO);
   service = await world.startService();
 }, 900_000);
@@ -119,6 +135,51 @@ describe("sandboxed serve with the GitHub emulator and real VMs", () => {
     if (process.env.SANDBOXED_BENCH_OUT)
       writeFileSync(process.env.SANDBOXED_BENCH_OUT, JSON.stringify({ latencies }));
   }, 1_800_000);
+
+  // After the 20 jobs: their metrics count exactly 20.
+  it("runs a job of a backend: container label set end to end, like a VM job", async () => {
+    const [id] = queue(1, () => 'echo "container job says hi as $(id -un)"', [
+      "self-hosted",
+      ...CONTAINER_LABELS,
+    ]);
+    await until("the container job to complete", allDone([id!]), 300_000);
+    expect(job(id!).conclusion).toBe("success");
+    expect(world.emulator.jobLog(id!)).toContain("container job says hi as");
+    expect(jitRequestsFor(id!)).toBe(1);
+    // Reported after the sandbox is gone: the check run, then no runner, sandbox or container.
+    const check = await until(
+      "its check run",
+      () => world.emulator.checkRuns().find((c) => c.details_url?.endsWith(`/job/${id}`)),
+      120_000,
+    );
+    expect(check.conclusion).toBe("success");
+    await until("its runner to be deleted", () => world.emulator.runners().length === 0, 60_000);
+    expect(listSandboxes(TEST_STATE_DIR)).toEqual([]);
+    const left = await new Docker({ socketPath: dockerSocket }).listContainers({
+      all: true,
+      filters: { label: [SANDBOX_LABEL] },
+    });
+    expect(left.map((c) => c.Names[0] ?? c.Id)).toEqual([]);
+    expect(world.emulator.violations()).toEqual([]);
+    // The job's log folder, and `sandboxed logs`: the console, and a report of the container.
+    const folder = path.join(world.logDir, String(id));
+    expect(readFileSync(path.join(folder, "console.log"), "utf8")).not.toBe("");
+    const report = JSON.parse(readFileSync(path.join(folder, "report.json"), "utf8")) as {
+      backend: string;
+      outcome: string;
+    };
+    expect(report).toMatchObject({ backend: "container (runsc)", outcome: "success" });
+    const { stdout } = await exec(process.execPath, [
+      BIN,
+      "logs",
+      String(id),
+      "--config",
+      world.configFile,
+    ]);
+    expect(stdout).toContain(`job ${id} success`);
+    expect(stdout).toContain("label set container");
+    expect(stdout).toContain('"backend": "container (runsc)"');
+  }, 600_000);
 
   it("answers a forged webhook 401 and starts nothing", async () => {
     const body = JSON.stringify({

@@ -105,8 +105,8 @@ describe("containerSpec", () => {
       },
     );
 
-    it(`sets no-new-privileges ${sudo ? "not at all" : "always"}`, () => {
-      expect((h.SecurityOpt ?? []).includes("no-new-privileges")).toBe(!sudo);
+    it("sets no-new-privileges (runsc: sudo goes through the agent's broker, never setuid)", () => {
+      expect((h.SecurityOpt ?? []).includes("no-new-privileges")).toBe(true);
     });
 
     it("turns off no confinement (AppArmor, SELinux, seccomp) and shares no host namespace", () => {
@@ -202,4 +202,46 @@ describe("containerSpec: pids under runtimes whose tasks are host tasks", () => 
       expect(spec(false, runtime).HostConfig?.PidsLimit).toBe(256 + AGENT_TASKS);
     },
   );
+});
+
+describe("containerSpec: sudo by runtime", () => {
+  const sudoBind = (runtime: Runtime, sudo: boolean) =>
+    (spec(sudo, runtime).HostConfig?.Mounts ?? []).find((m) => m.Target === "/usr/bin/sudo");
+  const nnp = (runtime: Runtime, sudo: boolean) =>
+    (spec(sudo, runtime).HostConfig?.SecurityOpt ?? []).includes("no-new-privileges");
+  it.each([
+    {
+      name: "runsc with sudo: the broker's shim, read-only, and no-new-privileges",
+      runtime: "runsc" as const,
+      sudo: true,
+      shim: true,
+      noNewPrivs: true,
+    },
+    {
+      name: "runsc without sudo: no shim",
+      runtime: "runsc" as const,
+      sudo: false,
+      shim: false,
+      noNewPrivs: true,
+    },
+    {
+      name: "runc with sudo: the real setuid sudo, so no no-new-privileges",
+      runtime: "runc" as const,
+      sudo: true,
+      shim: false,
+      noNewPrivs: false,
+    },
+    {
+      name: "sysbox-runc without sudo: no-new-privileges",
+      runtime: "sysbox-runc" as const,
+      sudo: false,
+      shim: false,
+      noNewPrivs: true,
+    },
+  ])("$name", ({ runtime, sudo, shim, noNewPrivs }) => {
+    const bind = sudoBind(runtime, sudo);
+    expect(bind !== undefined).toBe(shim);
+    if (bind) expect(bind).toMatchObject({ Source: `${ETC}/sudo`, ReadOnly: true });
+    expect(nnp(runtime, sudo)).toBe(noNewPrivs);
+  });
 });

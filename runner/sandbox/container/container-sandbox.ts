@@ -21,7 +21,6 @@ import { execa } from "execa";
 import type Docker from "dockerode";
 import { startSandboxEgress } from "../../network/index.js";
 import type { Resolver, SandboxEgress } from "../../network/index.js";
-import { PROTOCOL_VERSION } from "../../guest/index.js";
 import type { HostMessage, JobConfig } from "../../guest/index.js";
 import {
   agentLineReader,
@@ -31,8 +30,9 @@ import {
   composeReport,
   createJobState,
   createJournal,
+  destroyRecorded,
+  jobConfig,
   formatWorkspace,
-  removeAll,
   stageWorkspace,
 } from "../index.js";
 import type {
@@ -43,11 +43,12 @@ import type {
   SandboxOptions,
   SandboxReport,
 } from "../index.js";
-import { containerSpec } from "./container-spec.js";
+import { containerSpec, needsSudoBroker } from "./container-spec.js";
 import { connectDocker, daemonFacts, DEFAULT_DOCKER_SOCKET } from "./docker.js";
 import { ensureImage } from "./image.js";
 import type { ImageSource } from "./image.js";
 import { backendLabel, chooseRuntime } from "./runtime.js";
+import { SUDO_SHIM } from "./sudo-shim.js";
 
 export interface ContainerSandboxOptions extends SandboxOptions {
   readonly image: ImageSource;
@@ -76,11 +77,7 @@ export function createContainerSandbox(options: ContainerSandboxOptions): Sandbo
   async function destroy(): Promise<void> {
     if (destroyed) return;
     destroyed = true;
-    emit({ type: "phase", phase: "destroy" });
-    await egress?.close();
-    const failures = await removeAll(journal);
-    if (failures.length > 0)
-      throw new Error(`sandbox ${id}: cleanup failed: ${failures.join("; ")}`);
+    await destroyRecorded(journal, emit, () => egress?.close());
   }
 
   /** The workspace image, loop-mounted at <dir>/workspace, with tmp/ and home/ for the binds. */
@@ -102,7 +99,7 @@ export function createContainerSandbox(options: ContainerSandboxOptions): Sandbo
   }
 
   /** Identity files bound read-only: a fresh machine-id, hosts, resolv.conf, no sudoers. */
-  function identity(): string {
+  function identity(sudoShim: boolean): string {
     const etc = path.join(journal.dir, "etc");
     journal.record({ kind: "dir", path: etc });
     mkdirSync(etc);
@@ -112,12 +109,12 @@ export function createContainerSandbox(options: ContainerSandboxOptions): Sandbo
     writeFileSync(path.join(etc, "no-sudo"), "");
     for (const f of ["machine-id", "hosts", "resolv.conf", "no-sudo"])
       chmodSync(path.join(etc, f), 0o644);
+    if (sudoShim) writeFileSync(path.join(etc, "sudo"), SUDO_SHIM, { mode: 0o755 });
     return etc;
   }
 
   async function run(job: JobSpec): Promise<SandboxReport> {
     const started = now();
-    const r = policy.resources;
     emit({ type: "phase", phase: "create" });
     const docker = connectDocker(socket);
     const facts = await daemonFacts(docker, socket);
@@ -131,7 +128,8 @@ export function createContainerSandbox(options: ContainerSandboxOptions): Sandbo
     }
     const { tag } = await ensureImage(docker, image, options.onProgress);
     const mnt = await workspace(job);
-    const etc = identity();
+    const sudoBroker = needsSudoBroker(choice.runtime, policy.isolation.sudo);
+    const etc = identity(sudoBroker);
 
     journal.record({ kind: "container", socket, name: id });
     const container = await docker.createContainer(
@@ -208,23 +206,14 @@ export function createContainerSandbox(options: ContainerSandboxOptions): Sandbo
         `nameserver ${egress.guest.dns}\noptions timeout:2 attempts:2\n`,
       );
     }
-    const config: JobConfig = {
-      v: PROTOCOL_VERSION,
-      ...(egress ? { network: egress.guest } : {}),
+    const config = jobConfig({
       id,
+      policy,
       user: image.user,
-      sudo: policy.isolation.sudo,
-      limits: { memoryBytes: r.memoryBytes, pids: r.pids, diskBytes: r.diskBytes },
-      env: { ...(job.env ?? {}) },
-      stopOnFailure: job.stopOnFailure ?? true,
-      ...(job.drive ? { interactive: true } : {}),
-      steps: job.steps.map((s) => ({
-        name: s.name,
-        argv: [...s.argv],
-        env: { ...(s.env ?? {}) },
-        workingDirectory: s.workingDirectory ?? ".",
-      })),
-    };
+      job,
+      ...(egress ? { network: egress.guest } : {}),
+      sudoBroker,
+    });
     send(config);
 
     const outcome = await watch(container, info.Id, exited, state, job, send, (fn) => {

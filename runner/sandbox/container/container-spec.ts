@@ -63,6 +63,11 @@ export interface ContainerSpecInput {
   readonly etc: string;
 }
 
+/** Setuid cannot work under gVisor (it forces no_new_privs): sudo goes through the agent. */
+export function needsSudoBroker(runtime: Runtime, sudo: boolean): boolean {
+  return sudo && runtime === "runsc";
+}
+
 export function containerSpec(input: ContainerSpecInput): ContainerCreateOptions {
   const r = input.policy.resources;
   const sudo = input.policy.isolation.sudo;
@@ -110,7 +115,8 @@ export function containerSpec(input: ContainerSpecInput): ContainerCreateOptions
       CapAdd: [...AGENT_CAPS, ...(sudo ? SUDO_CAPS : [])],
       SecurityOpt: [
         `seccomp=${JSON.stringify(seccompProfile(input.runtime))}`,
-        ...(sudo ? [] : ["no-new-privileges"]),
+        // With the sudo broker nothing needs setuid either: no-new-privileges then too.
+        ...(!sudo || needsSudoBroker(input.runtime, sudo) ? ["no-new-privileges"] : []),
       ],
       Devices: [],
       LogConfig: { Type: "none", Config: {} },
@@ -126,6 +132,9 @@ export function containerSpec(input: ContainerSpecInput): ContainerCreateOptions
         bind(path.join(input.etc, "hosts"), "/etc/hosts", true),
         bind(path.join(input.etc, "machine-id"), "/etc/machine-id", true),
         ...(sudo ? [] : [bind(path.join(input.etc, "no-sudo"), "/etc/sudoers.d/sandboxed", true)]),
+        ...(needsSudoBroker(input.runtime, sudo)
+          ? [bind(path.join(input.etc, "sudo"), "/usr/bin/sudo", true)]
+          : []),
       ],
     },
   };

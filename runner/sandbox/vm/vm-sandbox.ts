@@ -18,8 +18,6 @@ import path from "node:path";
 import { execa } from "execa";
 import { startSandboxEgress } from "../../network/index.js";
 import type { Resolver, SandboxEgress } from "../../network/index.js";
-import type { JobConfig } from "../../guest/index.js";
-import { PROTOCOL_VERSION } from "../../guest/index.js";
 import {
   breachOf as breachOfPolicy,
   cgroupLayout,
@@ -28,7 +26,8 @@ import {
   createJobState,
   composeReport,
   createJournal,
-  removeAll,
+  destroyRecorded,
+  jobConfig,
   stageWorkspace,
 } from "../index.js";
 import type { Breach, JobSpec, Sandbox, SandboxOptions, SandboxReport } from "../index.js";
@@ -72,12 +71,7 @@ export function createVmSandbox(options: VmSandboxOptions): Sandbox {
   async function destroy(): Promise<void> {
     if (destroyed) return;
     destroyed = true;
-    emit({ type: "phase", phase: "destroy" });
-    // Listeners first: they hold addresses in the namespace the journal is about to remove.
-    await egress?.close();
-    const failures = await removeAll(journal);
-    if (failures.length > 0)
-      throw new Error(`sandbox ${id}: cleanup failed: ${failures.join("; ")}`);
+    await destroyRecorded(journal, emit, () => egress?.close());
   }
 
   async function run(job: JobSpec): Promise<SandboxReport> {
@@ -111,23 +105,13 @@ export function createVmSandbox(options: VmSandboxOptions): Sandbox {
         onDecision: (decision) => emit({ type: "egress", decision }),
       });
     }
-    const config: JobConfig = {
-      v: PROTOCOL_VERSION,
-      ...(egress ? { network: egress.guest } : {}),
+    const config = jobConfig({
       id,
+      policy,
       user: template.user,
-      sudo: policy.isolation.sudo,
-      limits: { memoryBytes: r.memoryBytes, pids: r.pids, diskBytes: r.diskBytes },
-      env: { ...(job.env ?? {}) },
-      stopOnFailure: job.stopOnFailure ?? true,
-      ...(job.drive ? { interactive: true } : {}),
-      steps: job.steps.map((s) => ({
-        name: s.name,
-        argv: [...s.argv],
-        env: { ...(s.env ?? {}) },
-        workingDirectory: s.workingDirectory ?? ".",
-      })),
-    };
+      job,
+      ...(egress ? { network: egress.guest } : {}),
+    });
     await createConfigDisk(journal, disks, JSON.stringify(config));
 
     const agentSocket = path.join(dir, "agent.sock");

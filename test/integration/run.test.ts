@@ -1,5 +1,5 @@
-// `sandboxed run` end to end in real VMs (issue 5): the README's main command on the shipped
-// sample, and a workflow whose step reaches a denied domain: it fails that step with the denial
+// `sandboxed run` end to end in real sandboxes (issues 5 and 7): the README's main command on the
+// shipped sample, in a VM and in a container (runsc), and a workflow whose step reaches a denied domain: it fails that step with the denial
 // and a hint in the report; in audit mode it passes, and `policy suggest` on that run's report
 // gives a policy under which it passes enforced. The egress runs happen inside the test world's
 // host namespace (net-topology.ts), so nothing leaves this machine.
@@ -14,12 +14,14 @@ import { packageRoot } from "../../runner/cli/policy-files.js";
 import type { RunReport } from "../../runner/engine/index.js";
 import { buildTemplate } from "../../runner/sandbox/vm/index.js";
 import { startActionArchiveServer } from "../support/action-archive-server.js";
+import { ensureDockerd } from "../support/dockerd.js";
 import { requireRoot, TEST_STATE_DIR } from "./helpers.js";
 import { buildRunnerWorld, HOST_NS } from "./net-topology.js";
 
 const exec = promisify(execFile);
 const BIN = path.join(packageRoot(), "bin", "sandboxed.js");
 let teardownWorld: (() => Promise<void>) | undefined;
+let dockerSocket = "";
 
 interface Cli {
   code: number;
@@ -74,6 +76,7 @@ beforeAll(async () => {
   // The README example runs on the default template: built here, under the hook's longer limit.
   await buildTemplate({ name: "default", stateDir: TEST_STATE_DIR, root: packageRoot() });
   teardownWorld = await buildRunnerWorld();
+  dockerSocket = await ensureDockerd();
 }, 900_000);
 
 afterAll(async () => {
@@ -81,29 +84,46 @@ afterAll(async () => {
 });
 
 describe("sandboxed run", () => {
-  it("README example: the sample workflow passes in a fresh VM, and the report is shown", async () => {
-    // `npm start` is this command (with the default state dir).
-    const pkg = JSON.parse(readFileSync(path.join(packageRoot(), "package.json"), "utf8")) as {
-      scripts: Record<string, string>;
-    };
-    expect(pkg.scripts.start).toBe("node bin/sandboxed.js run -C examples/hello");
-    const r = await cli(["run", "-C", path.join(packageRoot(), "examples", "hello"), ...COMMON]);
-    expect(r.code, r.stderr).toBe(0);
-    // Live logs: step headers, the steps' own output, the composite's group, the JS action's notice.
-    expect(r.stderr).toContain("[build] ▸ Who and where");
-    expect(r.stderr).toMatch(/Hello from runner on Linux/);
-    expect(r.stderr).toContain("the answer is 42");
-    expect(r.stderr).toContain("Hello, sandbox!");
-    expect(r.stderr).toContain("notice: summary: wrote the job summary (answer 42)");
-    expect(r.stderr).toMatch(/\[report\] +build said 42/);
-    // The report: both jobs, every step, resources against caps, the summary.
-    expect(r.stderr).toMatch(/── hello \(\.github\/workflows\/ci\.yml\) · push ── ✓ success/);
-    expect(r.stderr).toMatch(
-      /✓ job build: success in [\d.]+s \(boot [\d.]+s · steps [\d.]+s · teardown/,
-    );
-    expect(r.stderr).toMatch(/resources {2}memory \S+ of 4GiB/);
-    expect(r.stderr).toContain("The answer is **42**");
-  });
+  it.each([
+    { backend: "vm", label: "vm \\(tcg\\)", args: () => [] },
+    {
+      backend: "container",
+      label: "container \\(runsc\\)",
+      args: () => ["--backend", "container", "--docker-socket", dockerSocket],
+    },
+  ])(
+    "README example: the sample workflow passes in a fresh $backend sandbox, and the report is shown",
+    async ({ label, args }) => {
+      // `npm start` is this command (with the default state dir).
+      const pkg = JSON.parse(readFileSync(path.join(packageRoot(), "package.json"), "utf8")) as {
+        scripts: Record<string, string>;
+      };
+      expect(pkg.scripts.start).toBe("node bin/sandboxed.js run -C examples/hello");
+      const r = await cli([
+        "run",
+        "-C",
+        path.join(packageRoot(), "examples", "hello"),
+        ...COMMON,
+        ...args(),
+      ]);
+      expect(r.code, r.stderr).toBe(0);
+      // Live logs: step headers, the steps' own output, the composite's group, the JS action's notice.
+      expect(r.stderr).toContain("[build] ▸ Who and where");
+      expect(r.stderr).toMatch(/Hello from runner on Linux/);
+      expect(r.stderr).toContain("the answer is 42");
+      expect(r.stderr).toContain("Hello, sandbox!");
+      expect(r.stderr).toContain("notice: summary: wrote the job summary (answer 42)");
+      expect(r.stderr).toMatch(/\[report\] +build said 42/);
+      // The report: both jobs, every step, resources against caps, the summary.
+      expect(r.stderr).toMatch(/── hello \(\.github\/workflows\/ci\.yml\) · push ── ✓ success/);
+      expect(r.stderr).toMatch(
+        /✓ job build: success in [\d.]+s \(boot [\d.]+s · steps [\d.]+s · teardown/,
+      );
+      expect(r.stderr).toMatch(/resources {2}memory \S+ of 4GiB/);
+      expect(r.stderr).toMatch(new RegExp(`processes \\d+ of \\d+ · \\d+ cpu · ${label}`));
+      expect(r.stderr).toContain("The answer is **42**");
+    },
+  );
 
   it("a step that reaches a denied domain fails with the denial and a hint; audit passes; policy suggest fixes it", async () => {
     const enforced = repo(FETCH, "network:\n  mode: allowlist\n  allow: [allowed.test]\n");
