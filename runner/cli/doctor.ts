@@ -331,6 +331,9 @@ function runtimeGap(r: RuntimeFact): string | undefined {
   // gVisor's netstack (the default) would not see it, hostinet does.
   if (r.name === "runsc" && !r.args.includes("--network=host"))
     return "runsc lacks runtimeArgs --network=host, so jobs in it get no network";
+  // Without it gVisor ignores the container's seccomp profile (namespaces, mounts stay open).
+  if (r.name === "runsc" && !r.args.includes("--oci-seccomp"))
+    return "runsc lacks runtimeArgs --oci-seccomp, so the sandbox's seccomp profile is not applied";
   return undefined;
 }
 

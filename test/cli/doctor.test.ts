@@ -21,7 +21,7 @@ const RUNC: RuntimeFact = { name: "runc", path: "runc", args: [] };
 const RUNSC: RuntimeFact = {
   name: "runsc",
   path: "/usr/bin/runsc",
-  args: ["--network=host"],
+  args: ["--network=host", "--oci-seccomp"],
   probe: { found: true, output: "runsc version 0.0~20221219.0" },
 };
 const SYSBOX: RuntimeFact = {
@@ -437,6 +437,21 @@ describe("assessHost", () => {
       fix: /scripts\/dockerd\.sh/,
     },
     {
+      name: "runsc without --oci-seccomp (the sandbox's seccomp profile ignored inside gVisor)",
+      facts: {
+        docker: {
+          socket: "/s",
+          reachable: true,
+          runtimes: [{ ...RUNSC, args: ["--network=host"] }],
+        },
+      },
+      check: "docker runtimes",
+      level: "warn",
+      detail:
+        /^runsc lacks runtimeArgs --oci-seccomp, so the sandbox's seccomp profile is not applied/,
+      fix: /scripts\/dockerd\.sh/,
+    },
+    {
       name: "runsc with other args only",
       facts: {
         docker: {
@@ -646,7 +661,7 @@ describe("dockerFact (GET /_ping and /info over the unix socket)", () => {
               CgroupVersion: "1",
               DefaultRuntime: "runc",
               Runtimes: {
-                runsc: { path: runsc, runtimeArgs: ["--network=host"] },
+                runsc: { path: runsc, runtimeArgs: ["--network=host", "--oci-seccomp"] },
                 runc: { path: "runc" },
                 "sysbox-runc": { path: "/nonexistent/sysbox-runc" },
               },
@@ -664,7 +679,7 @@ describe("dockerFact (GET /_ping and /info over the unix socket)", () => {
           {
             name: "runsc",
             path: runsc,
-            args: ["--network=host"],
+            args: ["--network=host", "--oci-seccomp"],
             probe: { found: true, output: "runsc version 0.0~20221219.0" },
           },
           {
