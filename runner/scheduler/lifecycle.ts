@@ -124,7 +124,11 @@ export async function runServiceJob(
       outcome = { taken: false, refused: errorText(error) };
       return record;
     }
-    summaryText = policySummary(policy, record.labelSet);
+    summaryText = policySummary(
+      policy,
+      record.labelSet,
+      deps.labelSets.find((s) => s.name === record.labelSet)?.backend,
+    );
     const need = { cpus: policy.resources.cpus, memoryBytes: policy.resources.memoryBytes };
     if (!capacity.fits(need)) {
       outcome = {

@@ -32,8 +32,15 @@ export function runnerSignal(line: string): RunnerSignal | undefined {
   return undefined;
 }
 
-/** Pure: the policy in a few lines, for the top of the GitHub job log (job-started hook). */
-export function policySummary(policy: ResolvedPolicy, labelSet: string): string {
+/**
+ * Pure: the policy in a few lines, for the top of the GitHub job log (job-started hook). The
+ * backend is the label set's, which chooses it (a policy's own isolation.backend does not).
+ */
+export function policySummary(
+  policy: ResolvedPolicy,
+  labelSet: string,
+  backend: string = policy.isolation.backend,
+): string {
   const r = policy.resources;
   const net = policy.network;
   const allow = net.allow.map((rule) =>
@@ -43,7 +50,7 @@ export function policySummary(policy: ResolvedPolicy, labelSet: string): string 
     allow.slice(0, 12).join(", ") + (allow.length > 12 ? `, +${allow.length - 12}` : "");
   return [
     `label set ${labelSet}; policy ${policy.files.at(-1) ?? "(default)"}${net.mode === "audit" ? " (audit mode: nothing is blocked)" : ""}`,
-    `backend ${policy.isolation.backend}; sudo ${policy.isolation.sudo ? "yes" : "no"}`,
+    `backend ${backend}; sudo ${policy.isolation.sudo ? "yes" : "no"}`,
     `cpus ${r.cpus}; memory ${formatSize(r.memoryBytes)}; disk ${formatSize(r.diskBytes)}; pids ${r.pids}; timeout ${formatDuration(r.timeoutSeconds)}`,
     net.mode === "none"
       ? "network: none"

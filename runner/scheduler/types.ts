@@ -75,6 +75,8 @@ export interface JobSource {
 export interface LabelSet {
   readonly name: string;
   readonly labels: readonly string[];
+  /** The sandbox backend the label set runs on (vm or container), for the job log's summary. */
+  readonly backend?: string;
 }
 
 /** A job's durable record: written before every step that creates something. */

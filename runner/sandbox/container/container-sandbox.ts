@@ -85,8 +85,25 @@ export function createContainerSandbox(options: ContainerSandboxOptions): Sandbo
     const filesDir = await stageWorkspace(journal, job, image.user);
     mkdirSync(path.join(filesDir, "tmp"), { recursive: true });
     chmodSync(path.join(filesDir, "tmp"), 0o1777);
-    mkdirSync(path.join(filesDir, "home"), { recursive: true });
-    chownSync(path.join(filesDir, "home"), image.user.uid, image.user.gid);
+    const home = path.join(filesDir, "home");
+    mkdirSync(home, { recursive: true });
+    // The root is read-only, so the job user's home lives on the workspace: seeded with the
+    // template's (dotfiles, and the actions runner of a `+runner` template, which writes into
+    // its own folder), so it counts against the disk cap like everything else the job writes.
+    await execa("unshare", [
+      "--mount",
+      "--propagation",
+      "private",
+      "sh",
+      "-c",
+      'd=$(mktemp -d) && mount -o loop,ro,nodev,nosuid "$1" "$d" && ' +
+        'if [ -d "$d/home/$2" ]; then cp -a "$d/home/$2/." "$3/"; fi',
+      "sh",
+      image.rootImage,
+      image.user.name,
+      home,
+    ]);
+    chownSync(home, image.user.uid, image.user.gid);
     const img = path.join(journal.dir, "workspace.img");
     journal.record({ kind: "file", path: img });
     await formatWorkspace(img, policy.resources.diskBytes, filesDir, image.user);
