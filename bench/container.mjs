@@ -179,9 +179,9 @@ for (const name of Object.keys(series)) {
     ],
   ];
   console.log(`network ${name}:`);
-  for (const [k, v] of rows) console.log(`  ${k.padEnd(40)} ${v}`);
+  for (const [k, v] of rows) console.log(`  ${k.padEnd(44)} ${v}`);
   if (container.rss.length > 0)
     console.log(
-      `  ${"runsc processes' RSS (sandbox, gofer, shim)".padEnd(40)} ${mib(median(container.rss))}`,
+      `  ${"runsc processes' RSS (sandbox, gofer, shim)".padEnd(44)} ${mib(median(container.rss))}`,
     );
 }

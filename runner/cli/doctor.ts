@@ -327,11 +327,8 @@ const DOCKERD_FIX =
 function runtimeGap(r: RuntimeFact): string | undefined {
   if (r.probe && !r.probe.found)
     return `${r.name} is registered but ${r.path} does not run (${r.probe.error})`;
-  // Each container's network namespace is the sandbox's own, its veth moved in after start:
-  // gVisor's netstack (the default) would not see it, hostinet does.
   if (r.name === "runsc" && !r.args.includes("--network=host"))
     return "runsc lacks runtimeArgs --network=host, so jobs in it get no network";
-  // Without it gVisor ignores the container's seccomp profile (namespaces, mounts stay open).
   if (r.name === "runsc" && !r.args.includes("--oci-seccomp"))
     return "runsc lacks runtimeArgs --oci-seccomp, so the sandbox's seccomp profile is not applied";
   return undefined;
