@@ -12,16 +12,16 @@ import Docker from "dockerode";
 import { beforeAll, describe, expect, it } from "vitest";
 import { packageRoot } from "../../runner/cli/policy-files.js";
 import {
-  CGROUP_PARENT,
   createContainerSandbox,
   hostPidsLimit,
   SANDBOX_LABEL,
 } from "../../runner/sandbox/container/index.js";
-import { EXIT_STATUS } from "../../runner/sandbox/index.js";
+import { cgroupLayout, EXIT_STATUS } from "../../runner/sandbox/index.js";
 import { buildTemplate } from "../../runner/sandbox/vm/index.js";
 import type { VmTemplate } from "../../runner/sandbox/vm/index.js";
 import { ensureDockerd } from "../support/dockerd.js";
-import { policy, requireRoot, TEST_STATE_DIR } from "./helpers.js";
+import { hostCgroupCaps, policy, requireRoot, TEST_STATE_DIR } from "./helpers.js";
+import type { HostCgroupCaps } from "./helpers.js";
 import { defineSandboxContract, runJob } from "./sandbox-contract.js";
 import type { SandboxFactory } from "./sandbox-contract.js";
 
@@ -158,9 +158,10 @@ describe("container: barriers a container escape would cross", () => {
     expect(refused.stdout).toMatch(/^rc=1\n$/);
   });
 
-  it("the caps the host's cgroups hold match the policy (memory = memory+swap, pids, CPU quota)", async () => {
+  it("the caps the host's cgroups hold match the policy (memory with no swap beyond it, pids, CPU quota)", async () => {
     const p = policy({ cpus: 1, memory: "384MiB", disk: "128MiB", pids: 100 });
-    let seen: Record<string, string> = {};
+    let seen: HostCgroupCaps | undefined;
+    let seenError: unknown;
     const id = `sbx-ctest-${process.pid}-${++counter}`;
     const box = createContainerSandbox({
       id,
@@ -174,16 +175,11 @@ describe("container: barriers a container escape would cross", () => {
           .getContainer(id)
           .inspect()
           .then((info) => {
-            const dir = (c: string) => path.join("/sys/fs/cgroup", c, CGROUP_PARENT, info.Id);
-            const read = (c: string, f: string) =>
-              readFileSync(path.join(dir(c), f), "utf8").trim();
-            seen = {
-              memory: read("memory", "memory.limit_in_bytes"),
-              pids: read("pids", "pids.max"),
-              quota: read("cpu", "cpu.cfs_quota_us"),
-              period: read("cpu", "cpu.cfs_period_us"),
-            };
-          });
+            seen = hostCgroupCaps(cgroupLayout("/sys/fs/cgroup", info.Id));
+            // Docker's view: memory-swap equals memory, so the job gets no swap.
+            expect(info.HostConfig.MemorySwap).toBe(info.HostConfig.Memory);
+          })
+          .catch((error: unknown) => (seenError = error));
       },
     });
     try {
@@ -192,13 +188,14 @@ describe("container: barriers a container escape would cross", () => {
     } finally {
       await box.destroy();
     }
-    expect(seen).toEqual({
-      memory: String(384 * 2 ** 20),
+    expect(seenError).toBeUndefined();
+    expect(seen).toMatchObject({
+      memoryBytes: String(384 * 2 ** 20),
       pids: String(hostPidsLimit("runsc", 100)),
-      quota: String(Number(seen.period)),
-      period: seen.period,
+      cpuQuotaUs: seen?.cpuPeriodUs,
     });
-    expect(Number(seen.period)).toBeGreaterThan(0);
+    expect(Number(seen?.cpuPeriodUs)).toBeGreaterThan(0);
+    expect(seen?.procs.length).toBeGreaterThan(0);
   });
 });
 
@@ -239,6 +236,42 @@ describe("container: runtimes", () => {
     });
     await box.destroy();
     expect(await ourContainers(id)).toEqual([]);
+    expect(existsSync(path.join(TEST_STATE_DIR, "sandboxes", id))).toBe(false);
+  });
+});
+
+describe("container: ready deadline", () => {
+  it("an agent that never says ready ends the job as infrastructure, once, with nothing left (L35)", async () => {
+    const phases: string[] = [];
+    const id = `sbx-ctest-${process.pid}-${++counter}`;
+    const box = createContainerSandbox({
+      id,
+      policy: policy({ memory: "512MiB", disk: "128MiB", timeout: "2m" }),
+      stateDir: TEST_STATE_DIR,
+      image: template,
+      dockerSocket: socket,
+      // No runsc sandbox starts Node.js in 0.3 s: the deadline always passes first.
+      readyTimeoutMs: 300,
+      onEvent: (e) => {
+        if (e.type === "phase") phases.push(e.phase);
+      },
+    });
+    let report;
+    try {
+      report = await box.run({ steps: [{ name: "never", argv: ["true"] }] });
+    } finally {
+      await box.destroy();
+    }
+    expect(report.outcome).toBe("infrastructure");
+    expect(report.exitStatus).toBe(EXIT_STATUS.infrastructure);
+    expect(report.error).toBe("the container's agent did not say ready within 0.3s");
+    expect(report.breach).toBeUndefined();
+    expect(report.steps).toEqual([]);
+    // No second attempt, unlike the VM's boot retry (L19).
+    expect(phases.filter((p) => p === "boot")).toEqual(["boot"]);
+    expect(phases).not.toContain("ready");
+    expect(await ourContainers(id)).toEqual([]);
+    expect(readFileSync("/proc/mounts", "utf8")).not.toContain(id);
     expect(existsSync(path.join(TEST_STATE_DIR, "sandboxes", id))).toBe(false);
   });
 });
@@ -304,5 +337,3 @@ describe("container: crash recovery", () => {
     expect(netns).not.toContain(id);
   });
 });
-
-void EXIT_STATUS;

@@ -5,6 +5,7 @@ import path from "node:path";
 import { loadOptions } from "../../runner/cli/policy-files.js";
 import { loadPolicy } from "../../runner/policy/index.js";
 import type { ResolvedPolicy } from "../../runner/policy/index.js";
+import type { CgroupLayout } from "../../runner/sandbox/index.js";
 
 /** Templates are cached here across runs; sandboxes get fresh ids, so nothing else is shared. */
 export const TEST_STATE_DIR = process.env.SANDBOXED_TEST_STATE_DIR ?? "/var/lib/sandboxed-test";
@@ -48,4 +49,40 @@ export function qemuPids(): number[] {
       }
     })
     .map(Number);
+}
+
+/** The caps a sandbox's cgroup holds, as the host sees them, on cgroup v2 or v1 alike. */
+export interface HostCgroupCaps {
+  readonly memoryBytes: string;
+  readonly pids: string;
+  readonly cpuQuotaUs: string;
+  readonly cpuPeriodUs: string;
+  readonly procs: readonly number[];
+}
+
+export function hostCgroupCaps(layout: CgroupLayout): HostCgroupCaps {
+  const read = (dir: string, file: string): string =>
+    readFileSync(path.join(dir, file), "utf8").trim();
+  const procs = (dir: string): number[] =>
+    read(dir, "cgroup.procs").split("\n").filter(Boolean).map(Number);
+  if (layout.version === 2) {
+    const dir = layout.dirs[0]!;
+    const [quota, period] = read(dir, "cpu.max").split(" ");
+    return {
+      memoryBytes: read(dir, "memory.max"),
+      pids: read(dir, "pids.max"),
+      cpuQuotaUs: quota!,
+      cpuPeriodUs: period!,
+      procs: procs(dir),
+    };
+  }
+  const of = (controller: string): string =>
+    layout.dirs.find((d) => d.includes(`/${controller}/`))!;
+  return {
+    memoryBytes: read(of("memory"), "memory.limit_in_bytes"),
+    pids: read(of("pids"), "pids.max"),
+    cpuQuotaUs: read(of("cpu"), "cpu.cfs_quota_us"),
+    cpuPeriodUs: read(of("cpu"), "cpu.cfs_period_us"),
+    procs: procs(of("cpu")),
+  };
 }

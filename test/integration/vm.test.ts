@@ -7,10 +7,11 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
 import { packageRoot } from "../../runner/cli/policy-files.js";
-import { buildTemplate, createVmSandbox } from "../../runner/sandbox/vm/index.js";
+import { buildTemplate, createVmSandbox, vmmOverheadBytes } from "../../runner/sandbox/vm/index.js";
 import type { Accel, VmTemplate } from "../../runner/sandbox/vm/index.js";
 import { cgroupLayout } from "../../runner/sandbox/index.js";
-import { policy, qemuPids, requireRoot, TEST_STATE_DIR } from "./helpers.js";
+import { hostCgroupCaps, policy, qemuPids, requireRoot, TEST_STATE_DIR } from "./helpers.js";
+import type { HostCgroupCaps } from "./helpers.js";
 import { defineSandboxContract, runJob } from "./sandbox-contract.js";
 import type { SandboxFactory } from "./sandbox-contract.js";
 
@@ -75,6 +76,45 @@ describe("vm: host side", () => {
     expect(mountNs).toMatch(new RegExp(`${TEST_STATE_DIR} .*tmpfs sandboxed-state`));
     expect(mountNs).toMatch(/ \/home .*tmpfs sandboxed-hide/);
     expect(cmdline).not.toMatch(/virtfs|9p|fsdev|vhost-user-fs/);
+  });
+
+  it("the guest has the policy's CPUs, and the host's cgroup holds QEMU to them and to RAM + overhead (L5)", async () => {
+    const id = `sbx-test-${process.pid}-${++counter}`;
+    let seen: HostCgroupCaps | undefined;
+    let qemu: number[] = [];
+    let stdout = "";
+    const box = createVmSandbox({
+      id,
+      policy: policy({ cpus: 1, memory: "512MiB", disk: "256MiB", timeout: "2m" }),
+      stateDir: TEST_STATE_DIR,
+      template,
+      accel: ACCEL,
+      onEvent: (e) => {
+        if (e.type === "step-start" && !seen) {
+          seen = hostCgroupCaps(cgroupLayout("/sys/fs/cgroup", id));
+          qemu = qemuPids().filter((p) => readFileSync(`/proc/${p}/cmdline`, "utf8").includes(id));
+        }
+        if (e.type === "output" && e.stream === "stdout") stdout += e.text;
+      },
+    });
+    try {
+      const report = await box.run({
+        steps: [{ name: "cpus", argv: ["sh", "-c", "nproc; grep -c ^processor /proc/cpuinfo"] }],
+      });
+      expect(report.outcome).toBe("success");
+      expect(report.limits.cpus).toBe(1);
+    } finally {
+      await box.destroy();
+    }
+    expect(stdout).toBe("1\n1\n");
+    expect(seen).toMatchObject({
+      memoryBytes: String(512 * 2 ** 20 + vmmOverheadBytes(ACCEL)),
+      cpuQuotaUs: seen?.cpuPeriodUs,
+    });
+    expect(Number(seen?.cpuPeriodUs)).toBeGreaterThan(0);
+    // QEMU itself is in it, not only a cgroup that was made and left empty.
+    expect(qemu).toHaveLength(1);
+    expect(seen?.procs).toContain(qemu[0]);
   });
 
   it("a guest that never says ready is booted once more on fresh disks, then reported as infrastructure, with nothing left (L19)", async () => {
