@@ -5,16 +5,16 @@
 # The host passes the policy summary in SANDBOXED_POLICY_SUMMARY (plain text, several lines).
 # It must never fail the job: every command tolerates failure and the script exits 0.
 
-summary=${SANDBOXED_POLICY_SUMMARY:-"(no policy summary was given to this VM)"}
+summary=${SANDBOXED_POLICY_SUMMARY:-"(no policy summary was given to this sandbox)"}
 # The summary may name hosts a repository's policy chose: keep the runner from reading any of
 # its lines as a workflow command (::stop-commands:: with a token nobody can guess).
 token=$(od -An -N16 -tx1 /dev/urandom 2>/dev/null | tr -d ' \n')
 [ -n "$token" ] || token="sandboxed-$$-$(date +%s%N)"
 
-echo "::group::sandboxed: this job runs in a throwaway VM under policy"
+echo "::group::sandboxed: this job runs in a throwaway sandbox under policy"
 echo "::stop-commands::$token"
-echo "sandboxed: this job runs in a throwaway VM under policy; the VM and everything the job"
-echo "leaves in it are destroyed when the job ends."
+echo "sandboxed: this job runs in a throwaway sandbox under policy; the sandbox and everything"
+echo "the job leaves in it are destroyed when the job ends."
 printf '%s\n' "$summary"
 echo "::$token::"
 echo "::endgroup::"

@@ -382,8 +382,8 @@ describe("guest hooks, run as the actions runner runs them (bash -e)", () => {
     });
     expect(r.exitCode).toBe(0);
     expect(expectFenced(r.stdout)).toEqual([
-      "sandboxed: this job runs in a throwaway VM under policy; the VM and everything the job",
-      "leaves in it are destroyed when the job ends.",
+      "sandboxed: this job runs in a throwaway sandbox under policy; the sandbox and everything",
+      "the job leaves in it are destroyed when the job ends.",
       "network: allowlist",
       "  github.com:443",
       "::set-env name=X::y",
