@@ -66,7 +66,7 @@ fi
 # netstack would not see an interface that arrives late. --oci-seccomp: Docker's default seccomp
 # profile applies inside gVisor too (no unshare, mount or keyctl without the capability).
 # sysbox-runc only where it is installed.
-runtimes='"runsc": { "path": "/usr/bin/runsc", "runtimeArgs": ["--network=host", "--oci-seccomp"] }'
+runtimes='"runsc": { "path": "/usr/bin/runsc", "runtimeArgs": ["--network=host", "--oci-seccomp", "--overlay2=root:memory"] }'
 if [ -x /usr/bin/sysbox-runc ]; then
   runtimes="$runtimes,
     \"sysbox-runc\": { \"path\": \"/usr/bin/sysbox-runc\" }"

@@ -6,23 +6,14 @@
  * Levels: `fail` breaks the default (VM) backend, and doctor exits 1; `warn` works but is worse
  * than it should be, or concerns the optional container backend (Docker); `ok`.
  */
+import { dockerFindings } from "./doctor-docker.js";
+import type { DockerFact } from "./doctor-docker.js";
+import { finding } from "./doctor-finding.js";
+import type { Finding, Level, ToolFact } from "./doctor-finding.js";
 
-export type Level = "ok" | "warn" | "fail";
-
-export interface Finding {
-  readonly check: string;
-  /** level === "ok" */
-  readonly ok: boolean;
-  readonly level: Level;
-  readonly detail: string;
-  /** The command or change that fixes it; absent when there is nothing to do. */
-  readonly fix?: string;
-}
-
-/** A tool's `--version` answer: the first line it printed, or why it could not run. */
-export type ToolFact =
-  | { readonly found: true; readonly output: string }
-  | { readonly found: false; readonly error: string };
+export type { Finding, Level, ToolFact } from "./doctor-finding.js";
+export type { DockerFact, RuntimeFact } from "./doctor-docker.js";
+export { HARDENED_RUNTIMES } from "./doctor-docker.js";
 
 export type CgroupFact =
   | {
@@ -35,27 +26,6 @@ export type CgroupFact =
   /** v1: the controllers whose hierarchy is mounted at /sys/fs/cgroup/<name>. */
   | { readonly version: 1; readonly mounted: readonly string[] }
   | { readonly version: "none" };
-
-/** A runtime from GET /info `Runtimes`. */
-export interface RuntimeFact {
-  readonly name: string;
-  readonly path: string;
-  readonly args: readonly string[];
-  /** `<path> --version`, run for the hardened runtimes only: registered is not the same as runnable. */
-  readonly probe?: ToolFact;
-}
-
-export type DockerFact =
-  | { readonly socket: string; readonly reachable: false; readonly error: string }
-  | {
-      readonly socket: string;
-      readonly reachable: true;
-      readonly version?: string;
-      /** GET /info `CgroupVersion`: "1" or "2". */
-      readonly cgroupVersion?: string;
-      readonly runtimes: readonly RuntimeFact[];
-      readonly defaultRuntime?: string;
-    };
 
 export interface HostFacts {
   readonly isRoot: boolean;
@@ -102,14 +72,7 @@ export const NODE_MIN: readonly [number, number] = [20, 12];
 /** The QEMU this project is tested with (Debian 12). */
 export const QEMU_TESTED: readonly [number, number] = [7, 2];
 export const CGROUP_CONTROLLERS = ["cpu", "memory", "pids"] as const;
-/** Container runtimes that isolate a job (issue 7); runc alone does not. */
-export const HARDENED_RUNTIMES = ["runsc", "sysbox-runc"] as const;
-
 const APT = "apt-get install";
-
-function finding(check: string, level: Level, detail: string, fix?: string): Finding {
-  return { check, ok: level === "ok", level, detail, ...(fix ? { fix } : {}) };
-}
 
 function versionOf(text: string): [number, number] | undefined {
   const m = /(\d+)\.(\d+)/.exec(text);
@@ -320,64 +283,6 @@ function disk(f: HostFacts): Finding {
   return finding("disk", "ok", `${gib(d.freeBytes)} free in ${where}`);
 }
 
-const DOCKERD_FIX =
-  "sh scripts/dockerd.sh as root, from a sandboxed checkout (docs/operations.md#container-backend-the-docker-daemon)";
-
-/** Why a registered hardened runtime cannot serve the container backend, if it cannot. */
-function runtimeGap(r: RuntimeFact): string | undefined {
-  if (r.probe && !r.probe.found)
-    return `${r.name} is registered but ${r.path} does not run (${r.probe.error})`;
-  if (r.name === "runsc" && !r.args.includes("--network=host"))
-    return "runsc lacks runtimeArgs --network=host, so jobs in it get no network";
-  if (r.name === "runsc" && !r.args.includes("--oci-seccomp"))
-    return "runsc lacks runtimeArgs --oci-seccomp, so the sandbox's seccomp profile is not applied";
-  return undefined;
-}
-
-function docker(f: HostFacts): Finding[] {
-  const d = f.docker;
-  if (!d.reachable) {
-    return [
-      finding(
-        "docker",
-        "warn",
-        `dockerd not reachable on ${d.socket} (${d.error}): no container backend; the VM backend does not need it`,
-        `only for label sets with backend: container: ${DOCKERD_FIX}`,
-      ),
-      finding("docker runtimes", "warn", "not checked: dockerd is not reachable"),
-    ];
-  }
-  const cgroup = d.cgroupVersion ? `, cgroup v${d.cgroupVersion}` : "";
-  const version = finding(
-    "docker",
-    "ok",
-    `Docker ${d.version ?? "(version unknown)"} on ${d.socket}${cgroup}`,
-  );
-  const isHardened = (r: RuntimeFact) => (HARDENED_RUNTIMES as readonly string[]).includes(r.name);
-  const hardened = d.runtimes.filter(isHardened);
-  const gaps = hardened.flatMap((r) => runtimeGap(r) ?? []);
-  const usable = hardened.filter((r) => runtimeGap(r) === undefined);
-  const listed = `${d.runtimes.map((r) => r.name).join(", ") || "none"}${d.defaultRuntime ? ` (default ${d.defaultRuntime})` : ""}`;
-  if (hardened.length === 0) {
-    return [
-      version,
-      finding(
-        "docker runtimes",
-        "warn",
-        `${listed}: no hardened runtime; the container backend refuses runc unless a policy says runtime: runc`,
-        `${DOCKERD_FIX} (installs runsc and registers it); or sysbox from https://github.com/nestybox/sysbox/releases`,
-      ),
-    ];
-  }
-  const shown = usable.map((r) => `${r.name} (${r.probe?.found ? r.probe.output : r.path})`);
-  if (gaps.length > 0) {
-    const rest =
-      shown.length > 0 ? `; usable: ${shown.join(", ")}` : ": no usable hardened runtime";
-    return [version, finding("docker runtimes", "warn", `${gaps.join("; ")}${rest}`, DOCKERD_FIX)];
-  }
-  return [version, finding("docker runtimes", "ok", `${listed}; hardened: ${shown.join(", ")}`)];
-}
-
 /** Every check, in the order a host is set up. */
 export function assessHost(facts: HostFacts, options: AssessOptions = {}): Finding[] {
   return [
@@ -390,7 +295,7 @@ export function assessHost(facts: HostFacts, options: AssessOptions = {}): Findi
     cgroups(facts),
     disk(facts),
     tool("mmdebstrap", facts.mmdebstrap, "mmdebstrap (builds VM templates)", "mmdebstrap"),
-    ...docker(facts),
+    ...dockerFindings(facts.docker),
   ];
 }
 

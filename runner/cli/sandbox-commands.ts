@@ -253,7 +253,7 @@ export function registerSandboxCommands(
   sandbox
     .command("exec")
     .description(
-      "Run one command in a fresh VM under a policy; print its output and the resource report.",
+      "Run one command in a fresh sandbox (VM or container) under a policy; print its output and the resource report.",
     )
     .option("--policy <file>", "policy file", path.join(packageRoot(), "policies", "default.yml"))
     .option("--template <name>", "guest template", "minimal")

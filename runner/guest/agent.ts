@@ -154,9 +154,12 @@ function runCommand(
     ...cmd.env,
   };
   const cwd = path.resolve(SANDBOX_MNT, "work", cmd.cwd);
-  // Join the job cgroup first, then drop to the job user: nothing runs as the job outside it.
+  // Join the job cgroup first (or, without one, cap the job user's forks), then drop to the job
+  // user: nothing runs as the job outside it.
+  const n = config.nprocLimit;
   const wrapper =
-    `${STDIO ? "" : `echo $$ > ${JOB_CGROUP}/cgroup.procs && `}exec setpriv --reuid=${config.user.uid} ` +
+    `${STDIO ? "" : `echo $$ > ${JOB_CGROUP}/cgroup.procs && `}exec ` +
+    `${n ? `prlimit --nproc=${n}:${n} ` : ""}setpriv --reuid=${config.user.uid} ` +
     `--regid=${config.user.gid} --init-groups ${config.sudo ? "" : "--no-new-privs "}-- "$@"`;
   return new Promise((resolve) => {
     let finished = false;

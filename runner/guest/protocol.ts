@@ -26,6 +26,11 @@ export const jobConfigSchema = z.strictObject({
    * agent over a root-owned unix socket (agent-sudo.ts): same rule, the job user may act as root.
    */
   sudoBroker: z.boolean().optional(),
+  /**
+   * RLIMIT_NPROC for the job user's processes, where the uid is the job's alone (gVisor has its
+   * own kernel): forks past the cap fail inside, so a fork bomb cannot starve the agent's count.
+   */
+  nprocLimit: z.number().int().positive().optional(),
   limits: z.strictObject({
     memoryBytes: z.number().int().positive(),
     pids: z.number().int().positive(),

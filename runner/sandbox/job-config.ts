@@ -5,6 +5,13 @@ import type { ResolvedPolicy } from "../policy/index.js";
 import type { JobSpec } from "./types.js";
 import type { JobUser } from "./workspace.js";
 
+/**
+ * RLIMIT_NPROC sits this far above the policy's pids, so that a job at the cap is seen there by
+ * the agent's count (the breach, as a refused fork is in a VM), while a fork bomb stops a few
+ * tasks beyond it instead of outrunning the count.
+ */
+export const NPROC_HEADROOM = 16;
+
 export function jobConfig(input: {
   readonly id: string;
   readonly policy: ResolvedPolicy;
@@ -12,6 +19,8 @@ export function jobConfig(input: {
   readonly job: JobSpec;
   readonly network?: JobConfig["network"];
   readonly sudoBroker?: boolean;
+  /** Only where the job user's uid is the sandbox's own (a runsc container): see the protocol. */
+  readonly nprocLimit?: boolean;
 }): JobConfig {
   const { job, policy } = input;
   const r = policy.resources;
@@ -22,6 +31,7 @@ export function jobConfig(input: {
     user: input.user,
     sudo: policy.isolation.sudo,
     ...(input.sudoBroker ? { sudoBroker: true } : {}),
+    ...(input.nprocLimit ? { nprocLimit: r.pids + NPROC_HEADROOM } : {}),
     limits: { memoryBytes: r.memoryBytes, pids: r.pids, diskBytes: r.diskBytes },
     env: { ...(job.env ?? {}) },
     stopOnFailure: job.stopOnFailure ?? true,

@@ -21,7 +21,7 @@ const RUNC: RuntimeFact = { name: "runc", path: "runc", args: [] };
 const RUNSC: RuntimeFact = {
   name: "runsc",
   path: "/usr/bin/runsc",
-  args: ["--network=host", "--oci-seccomp"],
+  args: ["--network=host", "--oci-seccomp", "--overlay2=root:memory"],
   probe: { found: true, output: "runsc version 0.0~20221219.0" },
 };
 const SYSBOX: RuntimeFact = {
@@ -450,6 +450,48 @@ describe("assessHost", () => {
       detail:
         /^runsc lacks runtimeArgs --oci-seccomp, so the sandbox's seccomp profile is not applied/,
       fix: /scripts\/dockerd\.sh/,
+    },
+    {
+      name: "runsc without the root overlay (usable, but the root stays read-only with sudo)",
+      facts: {
+        docker: {
+          socket: "/s",
+          reachable: true,
+          runtimes: [{ ...RUNSC, args: ["--network=host", "--oci-seccomp"] }],
+        },
+      },
+      check: "docker runtimes",
+      level: "warn",
+      detail:
+        /hardened: runsc \(runsc version .*\); runsc lacks runtimeArgs --overlay2=root:memory, so a container's root stays read-only even with sudo/,
+      fix: /scripts\/dockerd\.sh/,
+    },
+    {
+      name: "runsc overlaying every mount in memory (the workspace's disk cap would not hold)",
+      facts: {
+        docker: {
+          socket: "/s",
+          reachable: true,
+          runtimes: [{ ...RUNSC, args: [...RUNSC.args, "--overlay2=all:memory"] }],
+        },
+      },
+      check: "docker runtimes",
+      level: "warn",
+      detail:
+        /^runsc has runtimeArgs --overlay2=all:memory, which holds the workspace in memory, .*: no usable hardened runtime$/,
+    },
+    {
+      name: "runsc with the deprecated --overlay (every mount in memory)",
+      facts: {
+        docker: {
+          socket: "/s",
+          reachable: true,
+          runtimes: [{ ...RUNSC, args: [...RUNSC.args, "--overlay"] }],
+        },
+      },
+      check: "docker runtimes",
+      level: "warn",
+      detail: /^runsc has runtimeArgs --overlay, which holds the workspace in memory/,
     },
     {
       name: "runsc with other args only",

@@ -114,14 +114,13 @@ t dev-mem-node         sudo sh -c 'mknod /tmp/mem c 1 1 && head -c 1 /tmp/mem'
 t dev-kmsg             sudo sh -c 'head -c 1 /dev/kmsg'
 t release-agent-mount  sudo sh -c 'mkdir -p /tmp/cg && mount -t cgroup -o memory cgroup /tmp/cg'
 t release-agent-write  sudo sh -c 'for f in /sys/fs/cgroup/release_agent /sys/fs/cgroup/*/release_agent; do echo /x > $f && exit 0; done; exit 1'
-t root-fs-write        sudo touch /usr/bin/planted
 t host-processes       sh -c 'test $(ls /proc | grep -c "^[0-9]") -gt 50'
 t raw-socket           sudo busybox ping -c 1 -W 2 127.0.0.1
 `;
 const ESCAPE_NAMES = [...ESCAPES.matchAll(/^t (\S+)/gm)].map((m) => m[1]!);
 
 describe("container: barriers a container escape would cross", () => {
-  it("no Docker socket, no mount, no user or other namespace, no /proc/sys, no device nodes, no release_agent, a read-only root", async () => {
+  it("no Docker socket, no mount, no user or other namespace, no /proc/sys, no device nodes, no release_agent", async () => {
     const r = await runJob(
       factory(),
       policy({ memory: "512MiB", disk: "256MiB" }, "isolation: { sudo: true }\n"),
@@ -196,6 +195,116 @@ describe("container: barriers a container escape would cross", () => {
     });
     expect(Number(seen?.cpuPeriodUs)).toBeGreaterThan(0);
     expect(seen?.procs.length).toBeGreaterThan(0);
+  });
+});
+
+/** Builds a one-file Debian package in the job and installs it with sudo, as a job would. */
+const INSTALL_DEB = String.raw`
+set -e
+mkdir -p /tmp/p/DEBIAN /tmp/p/usr/bin
+printf 'Package: hello-sbx\nVersion: 1.0\nArchitecture: all\nMaintainer: t <t@example.test>\nDescription: t\n' > /tmp/p/DEBIAN/control
+printf '#!/bin/sh\necho hello from the package\n' > /tmp/p/usr/bin/hello-sbx
+chmod 755 /tmp/p/usr/bin/hello-sbx
+dpkg-deb --build /tmp/p /tmp/hello.deb >/dev/null
+sudo dpkg -i /tmp/hello.deb >/dev/null
+hello-sbx
+sudo sh -c 'echo planted > /planted; echo planted > /etc/planted'
+grep ' / ' /proc/mounts | cut -d' ' -f4 | cut -d, -f1
+`;
+
+describe("container: the root file system", () => {
+  it("with sudo, the system folders are writable as on a VM (sudo dpkg -i), in gVisor's memory: nothing reaches the host's layer, the image or the next job", async () => {
+    const id = `sbx-ctest-${process.pid}-${++counter}`;
+    let upperDir: string | undefined;
+    let upperSeen: string[] | undefined;
+    let stdout = "";
+    const box = createContainerSandbox({
+      id,
+      policy: policy({ memory: "512MiB", disk: "256MiB" }, "isolation: { sudo: true }\n"),
+      stateDir: TEST_STATE_DIR,
+      image: template,
+      dockerSocket: socket,
+      onEvent: (e) => {
+        if (e.type === "output" && e.stream === "stdout") stdout += e.text;
+        // While the second step runs, the first one's writes are done: look at Docker's layer.
+        if (e.type === "step-start" && e.index === 1) {
+          void docker()
+            .getContainer(id)
+            .inspect()
+            .then((info) => {
+              upperDir = (info.GraphDriver.Data as { UpperDir?: string }).UpperDir;
+              upperSeen = upperDir ? readdirSync(upperDir, { recursive: true }).map(String) : [];
+            });
+        }
+      },
+    });
+    try {
+      const report = await box.run({
+        steps: [
+          { name: "install", argv: ["bash", "-c", INSTALL_DEB] },
+          { name: "wait", argv: ["sleep", "2"] },
+        ],
+      });
+      expect(report.outcome, stdout).toBe("success");
+    } finally {
+      await box.destroy();
+    }
+    expect(stdout).toBe("hello from the package\nrw\n");
+    // The writes were in the sandbox's memory: Docker's writable layer on the host stayed empty.
+    expect(upperDir).toBeDefined();
+    expect(upperSeen?.filter((f) => /planted|hello-sbx|dpkg/.test(f))).toEqual([]);
+
+    const next = await runJob(
+      factory(),
+      policy({ memory: "512MiB", disk: "256MiB" }, "isolation: { sudo: true }\n"),
+      {
+        steps: [
+          {
+            name: "look",
+            argv: [
+              "bash",
+              "-c",
+              "command -v hello-sbx; dpkg -s hello-sbx >/dev/null 2>&1 && echo installed; cat /planted /etc/planted 2>/dev/null; echo clean",
+            ],
+          },
+        ],
+      },
+    );
+    expect(next.stdout).toBe("clean\n");
+  });
+
+  it("without sudo the root is read-only, as Docker mounts it", async () => {
+    const r = await runJob(
+      factory(),
+      policy({ memory: "512MiB", disk: "256MiB" }, "isolation: { sudo: false }\n"),
+      {
+        steps: [
+          {
+            name: "look",
+            argv: ["bash", "-c", "grep ' / ' /proc/mounts | cut -d' ' -f4 | cut -d, -f1"],
+          },
+        ],
+      },
+    );
+    expect(r.stdout).toBe("ro\n");
+  });
+
+  it("filling the writable root is a memory breach, with the memory reason and status", async () => {
+    const r = await runJob(
+      factory(),
+      policy({ memory: "384MiB", disk: "256MiB" }, "isolation: { sudo: true }\n"),
+      {
+        steps: [
+          {
+            name: "fill",
+            argv: ["bash", "-c", "sudo dd if=/dev/zero of=/usr/fill bs=1M count=1024"],
+          },
+        ],
+      },
+    );
+    expect(r.report.breach?.kind).toBe("memory");
+    expect(r.report.breach?.message).toBe("memory limit 384MiB exceeded");
+    expect(r.report.exitStatus).toBe(EXIT_STATUS.memory);
   });
 });
 

@@ -4,10 +4,12 @@ import { describe, expect, it } from "vitest";
 import { SandboxedError } from "../../runner/errors/index.js";
 import {
   backendLabel,
+  checkRuntimeArgs,
   chooseRuntime,
   connectDocker,
   daemonFacts,
   imageTag,
+  rootWritable,
 } from "../../runner/sandbox/container/index.js";
 
 const DAEMON = "/run/sandboxed/docker.sock";
@@ -127,5 +129,84 @@ describe("daemonFacts", () => {
     expect((error as SandboxedError).message).toContain(socket);
     expect((error as SandboxedError).hint).toContain("scripts/dockerd.sh");
     expect((error as SandboxedError).hint).toContain("--docker-socket");
+  });
+});
+
+describe("rootWritable (default: read-only)", () => {
+  const DOCKERD_SH = ["--network=host", "--oci-seccomp", "--overlay2=root:memory"];
+  it.each([
+    {
+      name: "runsc, sudo, root overlay in memory",
+      runtime: "runsc",
+      sudo: true,
+      args: DOCKERD_SH,
+      writable: true,
+    },
+    {
+      name: "runsc without sudo: nobody could write there",
+      runtime: "runsc",
+      sudo: false,
+      args: DOCKERD_SH,
+      writable: false,
+    },
+    {
+      name: "runsc without the overlay: Docker's layer is host disk",
+      runtime: "runsc",
+      sudo: true,
+      args: ["--network=host"],
+      writable: false,
+    },
+    {
+      name: "runsc with a host-folder overlay: host disk again",
+      runtime: "runsc",
+      sudo: true,
+      args: ["--overlay2=root:/var/tmp"],
+      writable: false,
+    },
+    {
+      name: "runc with sudo: its writes would be Docker's layer",
+      runtime: "runc",
+      sudo: true,
+      args: DOCKERD_SH,
+      writable: false,
+    },
+    {
+      name: "sysbox-runc with sudo",
+      runtime: "sysbox-runc",
+      sudo: true,
+      args: [],
+      writable: false,
+    },
+  ] as const)("$name", ({ runtime, sudo, args, writable }) => {
+    expect(rootWritable(runtime, sudo, args)).toBe(writable);
+  });
+});
+
+describe("checkRuntimeArgs", () => {
+  it.each([
+    { name: "every mount in memory", args: ["--overlay2=all:memory"] },
+    { name: "every mount in a host folder", args: ["--overlay2=all:/var/tmp"] },
+    { name: "the deprecated --overlay", args: ["--overlay"] },
+  ])("refuses runsc with $name: the workspace's disk cap would not hold", ({ args }) => {
+    const error = caught(() =>
+      checkRuntimeArgs({ runtime: "runsc", hardened: true }, args, DAEMON),
+    );
+    expect(error.code).toBe("SBX_CONTAINER_RUNTIME");
+    expect(error.message).toContain(`runs with ${args[0]}`);
+    expect(error.hint).toContain("--overlay2=root:memory");
+  });
+
+  it.each([
+    {
+      name: "runsc as scripts/dockerd.sh registers it",
+      runtime: "runsc",
+      args: ["--network=host", "--oci-seccomp", "--overlay2=root:memory"],
+    },
+    { name: "runsc with overlays off", runtime: "runsc", args: ["--overlay2=none"] },
+    { name: "runc (the flag means nothing to it)", runtime: "runc", args: ["--overlay"] },
+  ] as const)("accepts $name", ({ runtime, args }) => {
+    expect(() =>
+      checkRuntimeArgs({ runtime, hardened: runtime !== "runc" }, args, DAEMON),
+    ).not.toThrow();
   });
 });

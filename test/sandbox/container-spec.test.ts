@@ -21,7 +21,7 @@ const MEMORY = 1024 ** 3;
 const noSudo = policy(RESOURCES, "isolation: { sudo: false }\n");
 const withSudo = policy(RESOURCES, "isolation: { sudo: true }\n");
 
-function spec(sudo: boolean, runtime: Runtime = "runsc") {
+function spec(sudo: boolean, runtime: Runtime = "runsc", rootWritable?: boolean) {
   return containerSpec({
     id: "sbx-1",
     image: "sandboxed/minimal:abc",
@@ -30,6 +30,7 @@ function spec(sudo: boolean, runtime: Runtime = "runsc") {
     user: { name: "runner", uid: 1001, gid: 1001 },
     workspace: WORKSPACE,
     etc: ETC,
+    ...(rootWritable === undefined ? {} : { rootWritable }),
   });
 }
 
@@ -192,6 +193,16 @@ describe("containerSpec", () => {
     it("passes the runtime through", () => {
       expect(spec(false, runtime).HostConfig!.Runtime).toBe(runtime);
     });
+  });
+});
+
+describe("containerSpec: the root", () => {
+  it.each([
+    { name: "read-only unless rootWritable says otherwise", rootWritable: undefined, ro: true },
+    { name: "read-only when rootWritable is false", rootWritable: false, ro: true },
+    { name: "writable (gVisor's memory overlay) when rootWritable", rootWritable: true, ro: false },
+  ])("$name", ({ rootWritable, ro }) => {
+    expect(spec(true, "runsc", rootWritable).HostConfig?.ReadonlyRootfs).toBe(ro);
   });
 });
 

@@ -44,10 +44,15 @@ import type {
   SandboxReport,
 } from "../index.js";
 import { containerSpec, needsSudoBroker } from "./container-spec.js";
-import { connectDocker, daemonFacts, DEFAULT_DOCKER_SOCKET } from "./docker.js";
+import {
+  connectDocker,
+  containerStartError,
+  daemonFacts,
+  DEFAULT_DOCKER_SOCKET,
+} from "./docker.js";
 import { ensureImage } from "./image.js";
 import type { ImageSource } from "./image.js";
-import { backendLabel, chooseRuntime } from "./runtime.js";
+import { backendLabel, checkRuntimeArgs, chooseRuntime, rootWritable } from "./runtime.js";
 import { SUDO_SHIM } from "./sudo-shim.js";
 
 export interface ContainerSandboxOptions extends SandboxOptions {
@@ -63,7 +68,8 @@ export interface ContainerSandboxOptions extends SandboxOptions {
   readonly onProgress?: (line: string) => void;
 }
 
-const WATCH_MS = 500;
+/** Often enough to see the host pids guard refuse a fork before runsc dies of it (~0.5 s). */
+const WATCH_MS = 100;
 
 export function createContainerSandbox(options: ContainerSandboxOptions): Sandbox {
   const { id, policy, stateDir, image } = options;
@@ -143,23 +149,30 @@ export function createContainerSandbox(options: ContainerSandboxOptions): Sandbo
         detail: `runtime ${choice.runtime} is NOT HARDENED: the job shares the host kernel with no barrier beyond namespaces and seccomp`,
       });
     }
+    const runtimeArgs = facts.runtimeArgs[choice.runtime] ?? [];
+    checkRuntimeArgs(choice, runtimeArgs, socket);
     const { tag } = await ensureImage(docker, image, options.onProgress);
     const mnt = await workspace(job);
     const sudoBroker = needsSudoBroker(choice.runtime, policy.isolation.sudo);
     const etc = identity(sudoBroker);
 
     journal.record({ kind: "container", socket, name: id });
-    const container = await docker.createContainer(
-      containerSpec({
-        id,
-        image: tag,
-        runtime: choice.runtime,
-        policy,
-        user: image.user,
-        workspace: mnt,
-        etc,
-      }),
-    );
+    const container = await docker
+      .createContainer(
+        containerSpec({
+          id,
+          image: tag,
+          runtime: choice.runtime,
+          policy,
+          user: image.user,
+          workspace: mnt,
+          etc,
+          rootWritable: rootWritable(choice.runtime, policy.isolation.sudo, runtimeArgs),
+        }),
+      )
+      .catch((error: unknown) => {
+        throw containerStartError("create", choice.runtime, error);
+      });
     const stream = (await container.attach({
       stream: true,
       stdin: true,
@@ -205,7 +218,9 @@ export function createContainerSandbox(options: ContainerSandboxOptions): Sandbo
     const exited = (
       container.wait({ condition: "next-exit" }) as Promise<{ StatusCode: number }>
     ).catch(() => ({ StatusCode: -1 }));
-    await container.start();
+    await container.start().catch((error: unknown) => {
+      throw containerStartError("start", choice.runtime, error);
+    });
     const info = await container.inspect();
     if (policy.network.mode !== "none") {
       egress = await startSandboxEgress({
@@ -230,6 +245,8 @@ export function createContainerSandbox(options: ContainerSandboxOptions): Sandbo
       job,
       ...(egress ? { network: egress.guest } : {}),
       sudoBroker,
+      // Under runsc the job user's uid is the sandbox's alone, so RLIMIT_NPROC is the job's cap.
+      nprocLimit: choice.runtime === "runsc",
     });
     send(config);
 
@@ -245,6 +262,7 @@ export function createContainerSandbox(options: ContainerSandboxOptions): Sandbo
     let breach: Breach | undefined = state.breach;
     if (outcome.timedOut) breach = breachOf(policy, "timeout");
     else if (!breach && outcome.oom) breach = breachOf(policy, "memory");
+    else if (!breach && outcome.pidsGuard) breach = breachOf(policy, "pids");
     let error: string | undefined;
     const readySeconds = (options.readyTimeoutMs ?? 60_000) / 1000;
     if (!breach && outcome.readyStalled) {
@@ -280,6 +298,8 @@ export function createContainerSandbox(options: ContainerSandboxOptions): Sandbo
     readonly timedOut: boolean;
     readonly readyStalled: boolean;
     readonly oom: boolean;
+    /** The host's pids guard refused a fork: the job outran the agent's count (L34). */
+    readonly pidsGuard: boolean;
     readonly memoryPeak: number | undefined;
     readonly driverVerdict: "success" | "failure" | undefined;
     readonly driverError: string | undefined;
@@ -303,6 +323,7 @@ export function createContainerSandbox(options: ContainerSandboxOptions): Sandbo
     let timedOut = false;
     let readyStalled = false;
     let oom = false;
+    let pidsGuard = false;
     let memoryPeak: number | undefined;
     let driverVerdict: "success" | "failure" | undefined;
     let driverError: string | undefined;
@@ -313,6 +334,10 @@ export function createContainerSandbox(options: ContainerSandboxOptions): Sandbo
       if (stats.memoryPeakBytes !== undefined) memoryPeak = stats.memoryPeakBytes;
       if (stats.oomKills > 0 && !oom) {
         oom = true;
+        kill();
+      }
+      if (stats.pidsRefused > 0 && !pidsGuard) {
+        pidsGuard = true;
         kill();
       }
     };
@@ -362,6 +387,7 @@ export function createContainerSandbox(options: ContainerSandboxOptions): Sandbo
       timedOut,
       readyStalled,
       oom,
+      pidsGuard,
       memoryPeak,
       driverVerdict,
       driverError,

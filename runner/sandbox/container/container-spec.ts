@@ -4,9 +4,10 @@
  *  - the runtime chosen by runtime.ts; NetworkMode none (the sandbox's own veth is moved in later,
  *    or nothing at all with network.mode none);
  *  - CPU (NanoCpus), memory = memory+swap, pids (the job's plus the agent's tasks);
- *  - a read-only root; writable only the workspace (the disk cap, loop-mounted by the host) bound
- *    at /sandbox, its tmp/ at /tmp and /var/tmp and its home/ at the job user's home, and a small
- *    /run; identity files (resolv.conf, hosts, machine-id) from the sandbox's own folder;
+ *  - a read-only root, unless runtime.ts rootWritable (sudo, under runsc with its root overlay in
+ *    the sandbox's memory); the workspace (the disk cap, loop-mounted by the host) bound at
+ *    /sandbox, its tmp/ at /tmp and /var/tmp and its home/ at the job user's home, and a small
+ *    /run; identity files (resolv.conf, hosts, machine-id) read-only from the sandbox's folder;
  *  - a seccomp profile with no namespaces, mounts, keyrings, BPF or ptrace (seccomp.ts);
  *  - all capabilities dropped but what the agent needs to become the job user and end its
  *    processes, plus what `sudo: true` needs to act as root inside; no-new-privileges without sudo;
@@ -61,6 +62,8 @@ export interface ContainerSpecInput {
   readonly workspace: string;
   /** The sandbox's identity files: resolv.conf, hosts, machine-id, and no-sudo (empty). */
   readonly etc: string;
+  /** The root is writable, in gVisor's memory overlay (runtime.ts rootWritable); else read-only. */
+  readonly rootWritable?: boolean;
 }
 
 /** Setuid cannot work under gVisor (it forces no_new_privs): sudo goes through the agent. */
@@ -109,7 +112,7 @@ export function containerSpec(input: ContainerSpecInput): ContainerCreateOptions
       OomScoreAdj: 500,
       // No core dumps: under runc they would go through the host's core_pattern.
       Ulimits: [{ Name: "core", Soft: 0, Hard: 0 }],
-      ReadonlyRootfs: true,
+      ReadonlyRootfs: input.rootWritable !== true,
       Privileged: false,
       CapDrop: ["ALL"],
       CapAdd: [...AGENT_CAPS, ...(sudo ? SUDO_CAPS : [])],

@@ -11,6 +11,8 @@ export const DEFAULT_DOCKER_SOCKET = "/run/sandboxed/docker.sock";
 export interface DaemonFacts {
   readonly version: string;
   readonly runtimes: readonly string[];
+  /** Each runtime's runtimeArgs as the daemon registered them (runsc's decide the root's fate). */
+  readonly runtimeArgs: Readonly<Record<string, readonly string[]>>;
   readonly cgroupVersion: string;
   readonly cgroupDriver: string;
 }
@@ -30,18 +32,40 @@ export function daemonError(socketPath: string, error: unknown): SandboxedError 
   );
 }
 
+/** The daemon refused to create or start the container: its words, and where to look next. */
+export function containerStartError(
+  what: "create" | "start",
+  runtime: string,
+  error: unknown,
+): SandboxedError {
+  return new SandboxedError(
+    "SBX_CONTAINER_START",
+    `the Docker daemon could not ${what} the container under ${runtime}: ${(error as Error).message.trim()}`,
+    {
+      hint: `check the daemon's log (/var/log/sandboxed-dockerd.log for scripts/dockerd.sh's) and that \`${runtime} --version\` runs; sandboxed doctor checks both`,
+      cause: error,
+    },
+  );
+}
+
 /** What the backend needs to know of the daemon, or SBX_CONTAINER_DAEMON. */
 export async function daemonFacts(docker: Docker, socketPath: string): Promise<DaemonFacts> {
   try {
     const info = (await docker.info()) as {
       ServerVersion?: string;
-      Runtimes?: Record<string, unknown>;
+      Runtimes?: Record<string, { runtimeArgs?: unknown } | undefined>;
       CgroupVersion?: string;
       CgroupDriver?: string;
     };
     return {
       version: info.ServerVersion ?? "unknown",
       runtimes: Object.keys(info.Runtimes ?? {}),
+      runtimeArgs: Object.fromEntries(
+        Object.entries(info.Runtimes ?? {}).map(([name, r]) => [
+          name,
+          Array.isArray(r?.runtimeArgs) ? r.runtimeArgs.map(String) : [],
+        ]),
+      ),
       cgroupVersion: info.CgroupVersion ?? "1",
       cgroupDriver: info.CgroupDriver ?? "cgroupfs",
     };

@@ -15,5 +15,12 @@ export { connectDocker, daemonFacts, DEFAULT_DOCKER_SOCKET } from "./docker.js";
 export type { DaemonFacts } from "./docker.js";
 export { ensureImage, imageTag } from "./image.js";
 export type { ImageSource } from "./image.js";
-export { backendLabel, chooseRuntime } from "./runtime.js";
+export {
+  backendLabel,
+  checkRuntimeArgs,
+  chooseRuntime,
+  mountsOverlay,
+  rootWritable,
+  RUNSC_ROOT_OVERLAY,
+} from "./runtime.js";
 export type { Runtime, RuntimeChoice } from "./runtime.js";

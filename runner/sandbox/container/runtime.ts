@@ -53,3 +53,44 @@ export function backendLabel(choice: RuntimeChoice): string {
     ? `container (${choice.runtime})`
     : `container (${choice.runtime}, NOT HARDENED)`;
 }
+
+/**
+ * gVisor's overlay of the container's root in the sandbox's own memory: the one writable root the
+ * backend allows, because what is written there is charged to the container's memory cgroup (the
+ * policy's memory cap) and never reaches the host. Docker's writable layer would be host disk
+ * outside every cap.
+ */
+export const RUNSC_ROOT_OVERLAY = "--overlay2=root:memory";
+
+/** The runsc flag, if any, that would hold bound folders (the workspace) in memory too. */
+export function mountsOverlay(args: readonly string[]): string | undefined {
+  return args.find((a) => /^--overlay(=true)?$|^--overlay2=all:/.test(a));
+}
+
+/**
+ * Refuses a runtime whose arguments would break a cap: runsc overlaying every mount keeps the
+ * workspace's writes in memory, so the disk cap (the workspace image) would never fill.
+ */
+export function checkRuntimeArgs(
+  choice: RuntimeChoice,
+  args: readonly string[],
+  daemon: string,
+): void {
+  const bad = choice.runtime === "runsc" ? mountsOverlay(args) : undefined;
+  if (bad) {
+    throw new SandboxedError(
+      "SBX_CONTAINER_RUNTIME",
+      `runsc on the Docker daemon at ${daemon} runs with ${bad}, which holds the workspace's writes in memory: the disk cap would not hold`,
+      { hint: `register runsc with ${RUNSC_ROOT_OVERLAY} instead (scripts/dockerd.sh does)` },
+    );
+  }
+}
+
+/**
+ * Whether a container's root may be writable: only with sudo (nobody else could write the
+ * system folders), only under runsc, and only where the daemon gives runsc the root overlay in
+ * memory. Everywhere else the root stays read-only; the default is read-only.
+ */
+export function rootWritable(runtime: Runtime, sudo: boolean, args: readonly string[]): boolean {
+  return sudo && runtime === "runsc" && args.includes(RUNSC_ROOT_OVERLAY);
+}
