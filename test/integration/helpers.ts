@@ -38,12 +38,18 @@ export function hostProcessCount(): number {
   return readdirSync("/proc").filter((d) => /^\d+$/.test(d)).length;
 }
 
+/**
+ * Live QEMU processes. A zombie is not one: it holds no memory, disk or device, only a pid until
+ * its parent reaps it, and an orphaned QEMU (the service was killed) is reaped by the machine's
+ * PID 1 when that gets round to it, which on some hosts is not at once.
+ */
 export function qemuPids(): number[] {
   return readdirSync("/proc")
     .filter((d) => /^\d+$/.test(d))
     .filter((d) => {
       try {
-        return readFileSync(`/proc/${d}/comm`, "utf8").trim().startsWith("qemu-system");
+        if (!readFileSync(`/proc/${d}/comm`, "utf8").trim().startsWith("qemu-system")) return false;
+        return /^State:\s+[^Z]/m.test(readFileSync(`/proc/${d}/status`, "utf8"));
       } catch {
         return false;
       }

@@ -297,7 +297,8 @@ describe("sandboxed serve with the GitHub emulator and real VMs", () => {
   }, 600_000);
 
   it("starts no sandbox for a job cancelled while queued", async () => {
-    const busy = queue(3, () => "sleep 25");
+    // Containers fill the shared capacity (they start in seconds); the cancelled job is a VM job.
+    const busy = queue(3, () => "sleep 12", ["self-hosted", ...CONTAINER_LABELS]);
     await until("3 jobs running", () => busy.every((id) => job(id).status === "in_progress"));
     const [cancelled] = queue(1, () => "echo should never run");
     world.emulator.cancelJob(cancelled!);
