@@ -3,7 +3,7 @@
  * it have a hardened runtime registered the way the backend relies on. Pure: facts in, findings
  * out, with table tests in test/cli/doctor.test.ts.
  */
-import { mountsOverlay, RUNSC_ROOT_OVERLAY } from "../sandbox/container/index.js";
+import { mountsOverlay, rootWritable, RUNSC_ROOT_OVERLAY } from "../sandbox/container/index.js";
 import { finding } from "./doctor-finding.js";
 import type { Finding, ToolFact } from "./doctor-finding.js";
 
@@ -90,7 +90,8 @@ export function dockerFindings(d: DockerFact): Finding[] {
   }
   const ok = `${listed}; hardened: ${shown.join(", ")}`;
   const runsc = usable.find((r) => r.name === "runsc");
-  if (runsc && !runsc.args.includes(RUNSC_ROOT_OVERLAY)) {
+  // The backend's own rule decides: would a sudo job under this runsc get a writable root?
+  if (runsc && !rootWritable("runsc", true, runsc.args)) {
     return [
       version,
       finding(

@@ -10,7 +10,7 @@ import type { JobUser } from "./workspace.js";
  * the agent's count (the breach, as a refused fork is in a VM), while a fork bomb stops a few
  * tasks beyond it instead of outrunning the count.
  */
-export const NPROC_HEADROOM = 16;
+const NPROC_HEADROOM = 16;
 
 export function jobConfig(input: {
   readonly id: string;

@@ -212,6 +212,12 @@ sudo sh -c 'echo planted > /planted; echo planted > /etc/planted'
 grep ' / ' /proc/mounts | cut -d' ' -f4 | cut -d, -f1
 `;
 
+/** One bash step in a fresh container, with or without sudo, on a 256 MiB workspace. */
+const rootJob = (memory: string, sudo: boolean, script: string) =>
+  runJob(factory(), policy({ memory, disk: "256MiB" }, `isolation: { sudo: ${sudo} }\n`), {
+    steps: [{ name: "step", argv: ["bash", "-c", script] }],
+  });
+
 describe("container: the root file system", () => {
   it("with sudo, the system folders are writable as on a VM (sudo dpkg -i), in gVisor's memory: nothing reaches the host's layer, the image or the next job", async () => {
     const id = `sbx-ctest-${process.pid}-${++counter}`;
@@ -254,54 +260,25 @@ describe("container: the root file system", () => {
     expect(upperDir).toBeDefined();
     expect(upperSeen?.filter((f) => /planted|hello-sbx|dpkg/.test(f))).toEqual([]);
 
-    const next = await runJob(
-      factory(),
-      policy({ memory: "512MiB", disk: "256MiB" }, "isolation: { sudo: true }\n"),
-      {
-        steps: [
-          {
-            name: "look",
-            argv: [
-              "bash",
-              "-c",
-              "command -v hello-sbx; dpkg -s hello-sbx >/dev/null 2>&1 && echo installed; cat /planted /etc/planted 2>/dev/null; echo clean",
-            ],
-          },
-        ],
-      },
+    const next = await rootJob(
+      "512MiB",
+      true,
+      "command -v hello-sbx; dpkg -s hello-sbx >/dev/null 2>&1 && echo installed; cat /planted /etc/planted 2>/dev/null; echo clean",
     );
     expect(next.stdout).toBe("clean\n");
   });
 
   it("without sudo the root is read-only, as Docker mounts it", async () => {
-    const r = await runJob(
-      factory(),
-      policy({ memory: "512MiB", disk: "256MiB" }, "isolation: { sudo: false }\n"),
-      {
-        steps: [
-          {
-            name: "look",
-            argv: ["bash", "-c", "grep ' / ' /proc/mounts | cut -d' ' -f4 | cut -d, -f1"],
-          },
-        ],
-      },
+    const r = await rootJob(
+      "512MiB",
+      false,
+      "grep ' / ' /proc/mounts | cut -d' ' -f4 | cut -d, -f1",
     );
     expect(r.stdout).toBe("ro\n");
   });
 
   it("filling the writable root is a memory breach, with the memory reason and status", async () => {
-    const r = await runJob(
-      factory(),
-      policy({ memory: "384MiB", disk: "256MiB" }, "isolation: { sudo: true }\n"),
-      {
-        steps: [
-          {
-            name: "fill",
-            argv: ["bash", "-c", "sudo dd if=/dev/zero of=/usr/fill bs=1M count=1024"],
-          },
-        ],
-      },
-    );
+    const r = await rootJob("384MiB", true, "sudo dd if=/dev/zero of=/usr/fill bs=1M count=1024");
     expect(r.report.breach?.kind).toBe("memory");
     expect(r.report.breach?.message).toBe("memory limit 384MiB exceeded");
     expect(r.report.exitStatus).toBe(EXIT_STATUS.memory);
