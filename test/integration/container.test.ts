@@ -93,7 +93,9 @@ async function ourContainers(id?: string): Promise<string[]> {
   return list.map((c) => c.Names[0] ?? c.Id);
 }
 
-defineSandboxContract("container (runsc)", factory);
+defineSandboxContract("container (runsc)", factory, async (box) =>
+  cgroupLayout("/sys/fs/cgroup", (await docker().getContainer(box.id).inspect()).Id),
+);
 
 /** Each line prints "<name>: REACHED" or "<name>: blocked"; run as the job user, with sudo. */
 const ESCAPES = String.raw`

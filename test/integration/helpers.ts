@@ -29,11 +29,6 @@ export function requireRoot(): void {
   }
 }
 
-export function hostMemAvailable(): number {
-  const m = /^MemAvailable:\s+(\d+) kB$/m.exec(readFileSync("/proc/meminfo", "utf8"));
-  return Number(m?.[1]) * 1024;
-}
-
 export function hostProcessCount(): number {
   return readdirSync("/proc").filter((d) => /^\d+$/.test(d)).length;
 }
@@ -91,4 +86,27 @@ export function hostCgroupCaps(layout: CgroupLayout): HostCgroupCaps {
     cpuPeriodUs: read(of("cpu"), "cpu.cfs_period_us"),
     procs: procs(of("cpu")),
   };
+}
+
+/**
+ * The most memory the host has charged a sandbox's cgroup: its recorded peak where the kernel
+ * keeps one (v1's max_usage_in_bytes, v2's memory.peak from Linux 5.19), else its usage now.
+ */
+export function hostCgroupMemoryBytes(layout: CgroupLayout): number {
+  const read = (file: string): number => {
+    try {
+      return Number(readFileSync(file, "utf8").trim()) || 0;
+    } catch {
+      return 0;
+    }
+  };
+  if (layout.version === 2) {
+    const dir = layout.dirs[0]!;
+    return Math.max(read(path.join(dir, "memory.peak")), read(path.join(dir, "memory.current")));
+  }
+  const memory = layout.dirs.find((d) => d.includes("/memory/"))!;
+  return Math.max(
+    read(path.join(memory, "memory.max_usage_in_bytes")),
+    read(path.join(memory, "memory.usage_in_bytes")),
+  );
 }

@@ -39,7 +39,9 @@ beforeAll(async () => {
   }));
 }, 900_000);
 
-defineSandboxContract(`vm (${ACCEL})`, factory);
+defineSandboxContract(`vm (${ACCEL})`, factory, async (box) =>
+  cgroupLayout("/sys/fs/cgroup", box.id),
+);
 
 describe("vm: host side", () => {
   it("runs QEMU as a non-root uid, with seccomp, no_new_privs, no capabilities, in its own mount namespace", async () => {
