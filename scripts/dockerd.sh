@@ -43,9 +43,10 @@ if [ "$(id -u)" = 0 ]; then
   flock -w 600 9 || fail "another scripts/dockerd.sh has held /run/sandboxed/dockerd.lock for 10 minutes"
 fi
 
-# 1. Packages. curl is for the /_ping probe; docker.io brings containerd, runc and docker-init.
+# 1. Packages. curl is for the /_ping probe; docker.io brings containerd, runc and docker-init;
+# gcc and libc6-dev build the image's statx compatibility library (runner/sandbox/container/statx-compat.ts).
 missing=""
-for p in docker.io runsc curl; do
+for p in docker.io runsc curl gcc libc6-dev; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
 if [ -n "$missing" ]; then

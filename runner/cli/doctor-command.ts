@@ -143,11 +143,14 @@ export async function dockerFact(socket: string): Promise<DockerFact> {
       Runtimes?: Record<string, { path?: string; runtimeArgs?: string[] }>;
       DefaultRuntime?: string;
     };
-    const runtimes = await Promise.all(
-      Object.entries(body.Runtimes ?? {})
-        .sort(([a], [b]) => a.localeCompare(b))
-        .map(([name, r]) => runtimeFact(name, r.path ?? name, r.runtimeArgs ?? [])),
-    );
+    const [runtimes, cc] = await Promise.all([
+      Promise.all(
+        Object.entries(body.Runtimes ?? {})
+          .sort(([a], [b]) => a.localeCompare(b))
+          .map(([name, r]) => runtimeFact(name, r.path ?? name, r.runtimeArgs ?? [])),
+      ),
+      toolFact("cc", ["--version"]),
+    ]);
     return {
       socket,
       reachable: true,
@@ -155,6 +158,7 @@ export async function dockerFact(socket: string): Promise<DockerFact> {
       ...(body.CgroupVersion ? { cgroupVersion: body.CgroupVersion } : {}),
       runtimes,
       ...(body.DefaultRuntime ? { defaultRuntime: body.DefaultRuntime } : {}),
+      cc,
     };
   } catch (error) {
     const e = error as NodeJS.ErrnoException;

@@ -29,6 +29,8 @@ export type DockerFact =
       readonly cgroupVersion?: string;
       readonly runtimes: readonly RuntimeFact[];
       readonly defaultRuntime?: string;
+      /** `cc --version`: the image import compiles the statx library (container/statx-compat.ts). */
+      readonly cc?: ToolFact;
     };
 
 const DOCKERD_FIX =
@@ -48,7 +50,24 @@ function runtimeGap(r: RuntimeFact): string | undefined {
   return undefined;
 }
 
+/** The image import builds the statx compatibility library with the host's C compiler. */
+function compiler(cc: ToolFact): Finding {
+  if (!cc.found) {
+    return finding(
+      "docker image compiler",
+      "warn",
+      `no C compiler (${cc.error}): a template's first container job cannot build its image (SBX_CONTAINER_IMAGE: the statx library for ls -l and stat under runsc)`,
+      "apt-get install gcc libc6-dev (scripts/dockerd.sh installs them)",
+    );
+  }
+  return finding("docker image compiler", "ok", cc.output);
+}
+
 export function dockerFindings(d: DockerFact): Finding[] {
+  return [...daemonFindings(d), ...(d.reachable && d.cc ? [compiler(d.cc)] : [])];
+}
+
+function daemonFindings(d: DockerFact): Finding[] {
   if (!d.reachable) {
     return [
       finding(

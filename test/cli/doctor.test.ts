@@ -60,6 +60,7 @@ const HEALTHY: HostFacts = {
     cgroupVersion: "1",
     runtimes: [{ name: "io.containerd.runc.v2", path: "runc", args: [] }, RUNC, RUNSC],
     defaultRuntime: "runc",
+    cc: { found: true, output: "cc (Debian 12.2.0-14+deb12u1) 12.2.0" },
   },
   disk: { stateDir: "/var/lib/sandboxed", measured: "/var/lib/sandboxed", freeBytes: 100 * GiB },
 };
@@ -87,6 +88,7 @@ describe("assessHost", () => {
       "mmdebstrap:ok",
       "docker:ok",
       "docker runtimes:ok",
+      "docker image compiler:ok",
     ]);
     expect(findings.every((f) => f.ok && f.fix === undefined)).toBe(true);
     expect(doctorExitCode(findings)).toBe(0);
@@ -384,6 +386,15 @@ describe("assessHost", () => {
       check: "docker",
       level: "ok",
       detail: /^Docker \(version unknown\) on \/s$/,
+    },
+    {
+      name: "no C compiler for the image's statx library",
+      facts: { docker: { ...HEALTHY.docker, cc: NOT_FOUND } as HostFacts["docker"] },
+      check: "docker image compiler",
+      level: "warn",
+      detail:
+        /^no C compiler \(spawn ENOENT\): a template's first container job cannot build its image/,
+      fix: /^apt-get install gcc libc6-dev/,
     },
     // Docker runtimes: runc alone does not isolate a job
     {
@@ -732,6 +743,8 @@ describe("dockerFact (GET /_ping and /info over the unix socket)", () => {
           },
         ],
         defaultRuntime: "runc",
+        // The host's own compiler, whatever it says of itself.
+        cc: expect.objectContaining({ found: expect.any(Boolean) as boolean }) as object,
       });
     } finally {
       await d.close();

@@ -13,8 +13,10 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { packageRoot } from "../../runner/cli/policy-files.js";
 import {
   createContainerSandbox,
+  ensureImage,
   hostPidsLimit,
   SANDBOX_LABEL,
+  STATX_COMPAT_PATH,
 } from "../../runner/sandbox/container/index.js";
 import { cgroupLayout, EXIT_STATUS } from "../../runner/sandbox/index.js";
 import { buildTemplate } from "../../runner/sandbox/vm/index.js";
@@ -287,6 +289,28 @@ describe("container: the root file system", () => {
   });
 });
 
+describe("container: the tools a job uses", () => {
+  it("ls -l, stat and find -ls work under runsc (the image's statx library, decision 0011), and a missing file is still ENOENT", async () => {
+    const r = await rootJob(
+      "512MiB",
+      false,
+      [
+        "ls -l /etc/hostname | cut -c1-10",
+        "stat -c '%U %F' /etc",
+        "find /etc/hostname -ls | wc -l",
+        "ls -la ~ >/dev/null && echo listed",
+        "stat /nonexistent 2>&1; echo rc=$?",
+        `grep -q ${STATX_COMPAT_PATH} /proc/self/maps && echo preloaded`,
+      ].join("\n"),
+    );
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toBe(
+      "-rw-r--r--\nroot directory\n1\nlisted\n" +
+        "stat: cannot statx '/nonexistent': No such file or directory\nrc=1\npreloaded\n",
+    );
+  });
+});
+
 describe("container: runtimes", () => {
   it("runc runs only when the policy names it, and the report says NOT HARDENED", async () => {
     const events: string[] = [];
@@ -358,6 +382,46 @@ describe("container: ready deadline", () => {
     // No second attempt, unlike the VM's boot retry (L19).
     expect(phases.filter((p) => p === "boot")).toEqual(["boot"]);
     expect(phases).not.toContain("ready");
+    expect(await ourContainers(id)).toEqual([]);
+    expect(readFileSync("/proc/mounts", "utf8")).not.toContain(id);
+    expect(existsSync(path.join(TEST_STATE_DIR, "sandboxes", id))).toBe(false);
+  });
+});
+
+describe("container: a daemon that refuses the container", () => {
+  it("fails with SBX_CONTAINER_START in the daemon's words, and destroy leaves nothing", async () => {
+    const id = `sbx-ctest-${process.pid}-${++counter}`;
+    // A container already holds the sandbox's name, so the daemon refuses the create (409).
+    const squatter = await docker().createContainer({
+      name: id,
+      Image: (await ensureImage(docker(), template)).tag,
+      Cmd: ["true"],
+      HostConfig: { Runtime: "runsc", NetworkMode: "none" },
+    });
+    const box = createContainerSandbox({
+      id,
+      policy: policy({ memory: "512MiB", disk: "128MiB" }),
+      stateDir: TEST_STATE_DIR,
+      image: template,
+      dockerSocket: socket,
+    });
+    let error: unknown;
+    try {
+      await box.run({ steps: [{ name: "never", argv: ["true"] }] });
+    } catch (e) {
+      error = e;
+    } finally {
+      await box.destroy();
+    }
+    expect(error).toMatchObject({
+      code: "SBX_CONTAINER_START",
+      message: expect.stringMatching(
+        /could not create the container under runsc: .*already in use/,
+      ) as string,
+      hint: expect.stringContaining("/var/log/sandboxed-dockerd.log") as string,
+    });
+    // The name is the sandbox's on sandboxed's own daemon: destroy removes what holds it.
+    await squatter.remove({ force: true }).catch(() => undefined);
     expect(await ourContainers(id)).toEqual([]);
     expect(readFileSync("/proc/mounts", "utf8")).not.toContain(id);
     expect(existsSync(path.join(TEST_STATE_DIR, "sandboxes", id))).toBe(false);

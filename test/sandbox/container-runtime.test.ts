@@ -10,6 +10,7 @@ import {
   daemonFacts,
   imageTag,
   rootWritable,
+  STATX_COMPAT_ID,
 } from "../../runner/sandbox/container/index.js";
 
 const DAEMON = "/run/sandboxed/docker.sock";
@@ -106,11 +107,15 @@ describe("chooseRuntime", () => {
 
 describe("imageTag", () => {
   it.each([
-    { name: "a plain template", template: "minimal", tag: "sandboxed/minimal:abc" },
+    {
+      name: "a plain template",
+      template: "minimal",
+      tag: `sandboxed/minimal:abc-${STATX_COMPAT_ID}`,
+    },
     {
       name: "a template with the runner",
       template: "default+runner",
-      tag: "sandboxed/default-runner:abc",
+      tag: `sandboxed/default-runner:abc-${STATX_COMPAT_ID}`,
     },
   ])("$name", ({ template, tag }) => {
     expect(imageTag({ name: template, hash: "abc" })).toBe(tag);

@@ -1,13 +1,18 @@
 /**
  * A container image made from a guest template's root file system (`docker import`), so a job
- * sees the same tools on both backends and no registry is needed. The image is tagged with the
- * template's content hash and made once per daemon; the template's image is mounted read-only
- * inside a private mount namespace (`unshare --mount`), so a crash mid-import leaves no mount.
+ * sees the same tools on both backends and no registry is needed, plus the statx compatibility
+ * library (statx-compat.ts). The image is tagged with the template's content hash and the
+ * library's, and made once per daemon; the template's image is mounted read-only inside a
+ * private mount namespace (`unshare --mount`), so a crash mid-import leaves no mount.
  */
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import type Docker from "dockerode";
 import { execa } from "execa";
 import { SandboxedError } from "../../errors/index.js";
 import { statusOf } from "./docker.js";
+import { buildStatxCompat, STATX_COMPAT_ID } from "./statx-compat.js";
 
 /** What the container backend needs of a guest template (sandbox/vm's VmTemplate has it). */
 export interface ImageSource {
@@ -20,7 +25,7 @@ export interface ImageSource {
 
 /** Docker's repository names allow [a-z0-9._-]: `default+runner` becomes `default-runner`. */
 export function imageTag(source: Pick<ImageSource, "name" | "hash">): string {
-  return `sandboxed/${source.name.replace(/[^a-z0-9._-]/g, "-")}:${source.hash}`;
+  return `sandboxed/${source.name.replace(/[^a-z0-9._-]/g, "-")}:${source.hash}-${STATX_COMPAT_ID}`;
 }
 
 /** Kernel, modules and boot files are the VM's business; a container shares the host kernel. */
@@ -40,9 +45,38 @@ export async function ensureImage(
   }
   const started = Date.now();
   onProgress(`importing template ${source.name} into the Docker daemon as ${tag}`);
+  const work = mkdtempSync(path.join(tmpdir(), "sandboxed-image-"));
+  try {
+    const [root, extra] = [path.join(work, "root"), path.join(work, "extra")];
+    mkdirSync(root);
+    const added = await buildStatxCompat(extra);
+    await importRoot(docker, source, tag, root, [
+      ...EXCLUDE.map((e) => `--exclude=${e}`),
+      "-C",
+      root,
+      ".",
+      "-C",
+      extra,
+      ...added,
+    ]);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  const seconds = (Date.now() - started) / 1000;
+  onProgress(`imported ${tag} in ${seconds.toFixed(1)}s`);
+  return { tag, imported: true, seconds };
+}
+
+/** The template's root mounted at `mountPoint`, tarred with `tarArgs`, into `docker import`. */
+async function importRoot(
+  docker: Docker,
+  source: ImageSource,
+  tag: string,
+  mountPoint: string,
+  tarArgs: readonly string[],
+): Promise<void> {
   const script =
-    'dir=$(mktemp -d) && mount -o loop,ro,nodev,nosuid "$1" "$dir" && shift && ' +
-    'tar -C "$dir" --numeric-owner --xattrs -c "$@" .';
+    'mount -o loop,ro,nodev,nosuid "$1" "$2" && shift 2 && tar --numeric-owner --xattrs -c "$@"';
   const tar = execa(
     "unshare",
     [
@@ -54,14 +88,15 @@ export async function ensureImage(
       script,
       "sh",
       source.rootImage,
-      ...EXCLUDE.map((e) => `--exclude=${e}`),
+      mountPoint,
+      ...tarArgs,
     ],
     { stdout: "pipe", stderr: "pipe", reject: false, buffer: { stdout: false } },
   );
   try {
     const stream = await docker.importImage(tar.stdout!, {
       repo: tag.split(":")[0],
-      tag: source.hash,
+      tag: tag.split(":")[1],
     } as object);
     await new Promise<void>((resolve, reject) =>
       docker.modem.followProgress(stream, (error: Error | null, output: unknown[]) => {
@@ -91,7 +126,4 @@ export async function ensureImage(
       { hint: "rebuild the template: sandboxed template build " + source.name + " --force" },
     );
   }
-  const seconds = (Date.now() - started) / 1000;
-  onProgress(`imported ${tag} in ${seconds.toFixed(1)}s`);
-  return { tag, imported: true, seconds };
 }

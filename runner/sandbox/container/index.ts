@@ -24,3 +24,4 @@ export {
   RUNSC_ROOT_OVERLAY,
 } from "./runtime.js";
 export type { Runtime, RuntimeChoice } from "./runtime.js";
+export { STATX_COMPAT_ID, STATX_COMPAT_PATH } from "./statx-compat.js";
