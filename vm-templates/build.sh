@@ -31,11 +31,20 @@ mkdir -p "$ROOT/opt/sandboxed/node"
 tar -xzf "$NODE_TGZ" -C "$ROOT/opt/sandboxed/node" --strip-components=1 package/bin/node
 ln -sf /opt/sandboxed/node/bin/node "$ROOT/usr/local/bin/node"
 chroot "$ROOT" useradd --create-home --uid "$USER_UID" --shell /bin/bash "$USER_NAME"
-echo "$USER_NAME ALL=(ALL:ALL) NOPASSWD: ALL" > "$ROOT/etc/sudoers.d/sandboxed"
+# env_keep: sudo's env_reset would drop the egress proxy, so `sudo apt-get` and `sudo curl` would
+# try to go out directly, which the sandbox's nftables refuse (the container's sudo shim keeps the
+# same variables).
+cat > "$ROOT/etc/sudoers.d/sandboxed" <<EOF
+Defaults env_keep += "HTTP_PROXY HTTPS_PROXY NO_PROXY http_proxy https_proxy no_proxy"
+$USER_NAME ALL=(ALL:ALL) NOPASSWD: ALL
+EOF
 chmod 0440 "$ROOT/etc/sudoers.d/sandboxed"
 # A blank machine-id: init gives every boot its own.
 : > "$ROOT/etc/machine-id"
 echo sandbox > "$ROOT/etc/hostname"
+# The hostname resolves locally: sudo looks it up on every call, and a DNS query for it would be
+# refused by the egress filter (and logged) after a wait.
+printf '127.0.0.1\tlocalhost\n127.0.1.1\tsandbox\n::1\tlocalhost ip6-localhost ip6-loopback\n' > "$ROOT/etc/hosts"
 
 echo "==> kernel and initramfs"
 KVER=$(ls "$ROOT/lib/modules" | head -1)

@@ -5,7 +5,8 @@
 // fetch succeeds; then guest root flushes its own nftables and every attempt is made again. The
 // tests are the same for both backends; what differs is a parameter (BACKENDS), each with its why.
 import { execFile, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -15,7 +16,7 @@ import type { SandboxReport } from "../../runner/sandbox/index.js";
 import { buildTemplate } from "../../runner/sandbox/vm/index.js";
 import { ensureDockerd } from "../support/dockerd.js";
 import { requireRoot, TEST_STATE_DIR } from "./helpers.js";
-import { buildRunnerWorld, HOST_NS } from "./net-topology.js";
+import { buildRunnerWorld, HOST_NS, WEB_ROOT } from "./net-topology.js";
 
 const exec = promisify(execFile);
 let teardownWorld: (() => Promise<void>) | undefined;
@@ -153,11 +154,42 @@ rm -rf "$R"
 
 const NAMES = [...ATTEMPTS.matchAll(/^t (\S+)/gm)].map((m) => m[1]!);
 
+/**
+ * A flat apt repository (`deb [trusted=yes] http://allowed.test/debian ./`) with one package,
+ * hello-sbx, served by the fake internet: the stand-in for deb.debian.org, which this machine
+ * cannot reach. Built with dpkg-deb; Packages and Release are written here, as apt reads them.
+ */
+async function publishAptRepo(): Promise<void> {
+  const repo = path.join(WEB_ROOT, "debian");
+  const pkg = mkdtempSync(path.join(tmpdir(), "sbx-deb-"));
+  mkdirSync(path.join(pkg, "DEBIAN"));
+  mkdirSync(path.join(pkg, "usr/bin"), { recursive: true });
+  writeFileSync(
+    path.join(pkg, "DEBIAN/control"),
+    "Package: hello-sbx\nVersion: 1.0\nArchitecture: all\nMaintainer: t <t@example.test>\nDescription: sandboxed test package\n",
+  );
+  writeFileSync(path.join(pkg, "usr/bin/hello-sbx"), "#!/bin/sh\necho hello from the mirror\n");
+  chmodSync(path.join(pkg, "usr/bin/hello-sbx"), 0o755);
+  mkdirSync(repo, { recursive: true });
+  const deb = "hello-sbx_1.0_all.deb";
+  await exec("dpkg-deb", ["--root-owner-group", "--build", pkg, path.join(repo, deb)]);
+  const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
+  const debBytes = readFileSync(path.join(repo, deb));
+  const control = readFileSync(path.join(pkg, "DEBIAN/control"), "utf8").trimEnd();
+  const packages = `${control}\nFilename: ./${deb}\nSize: ${debBytes.length}\nSHA256: ${sha256(debBytes)}\n\n`;
+  writeFileSync(path.join(repo, "Packages"), packages);
+  writeFileSync(
+    path.join(repo, "Release"),
+    `Date: ${new Date().toUTCString()}\nSHA256:\n ${sha256(Buffer.from(packages))} ${Buffer.byteLength(packages)} Packages\n`,
+  );
+}
+
 beforeAll(async () => {
   requireRoot();
   dockerSocket = await ensureDockerd();
   await buildTemplate({ name: "minimal", stateDir: TEST_STATE_DIR, root: packageRoot() });
   teardownWorld = await buildRunnerWorld();
+  await publishAptRepo();
 }, 900_000);
 
 afterAll(async () => {
@@ -323,6 +355,36 @@ t neighbour-proxy   curl -fsS --connect-timeout 3 -m 6 -x http://${proxyA} http:
     expect(b.stdout).toContain("neighbour-proxy: blocked");
     expect(out).toContain("A: nobody");
     expect(exitA).toBe(0);
+  });
+
+  it("sudo apt-get update and install from an allowed mirror go through the proxy; a mirror not on the list is refused", async () => {
+    // Only the test's sources: the template's deb.debian.org is not on this allowlist.
+    const apt = "-q -o Dir::Etc::SourceList=/tmp/sbx.list -o Dir::Etc::SourceParts=/nonexistent";
+    const r = await sandboxRun(
+      backend,
+      `${RESOURCES}network:\n  mode: allowlist\n  allow: [allowed.test]\n`,
+      String.raw`
+echo "deb [trusted=yes] http://allowed.test/debian ./" > /tmp/sbx.list
+sudo apt-get ${apt} --error-on=any update >/tmp/update.log 2>&1; echo "update: $?"
+sudo apt-get ${apt} install -y hello-sbx >/tmp/install.log 2>&1; echo "install: $?"
+hello-sbx
+echo "deb [trusted=yes] http://forbidden.test/debian ./" > /tmp/sbx.list
+sudo apt-get ${apt} --error-on=any update >/tmp/denied.log 2>&1; echo "denied update: $?"
+grep -c "^E: \|^W: \|^sudo: " /tmp/update.log /tmp/install.log
+`,
+    );
+    expect(r.stdout, r.stdout + r.stderr).toContain(
+      "update: 0\ninstall: 0\nhello from the mirror\n",
+    );
+    expect(r.stdout).toContain("denied update: 100");
+    expect(r.stdout).toContain("/tmp/update.log:0\n/tmp/install.log:0\n");
+    const decisions = r.report.egress?.decisions ?? [];
+    // apt went through the proxy (it has no other way out): allowed there, refused there.
+    expect(decisions.some((d) => d.host === "allowed.test" && d.verdict === "allow")).toBe(true);
+    expect(decisions.some((d) => d.host === "forbidden.test" && d.verdict === "deny")).toBe(true);
+    // Nothing else was refused: no sudo looking its own hostname up in DNS, say.
+    const denied = new Set(decisions.filter((d) => d.verdict === "deny").map((d) => d.host));
+    expect([...denied]).toEqual(["forbidden.test"]);
   });
 
   it("network.mode none: the guest has no NIC at all", async () => {

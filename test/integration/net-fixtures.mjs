@@ -1,8 +1,9 @@
 // Test servers and probes for the network-namespace suites (net-topology.ts). Plain JavaScript so
 // it runs under `ip netns exec <ns> node net-fixtures.mjs <command> ...` with no build step.
 //
-//   internet <certdir>           the fake internet (run in sbxt-internet only): DNS on 8.8.8.8 and
-//                                1.1.1.1 (UDP+TCP 53), HTTP/HTTPS on 93.184.216.34 (allowed.test),
+//   internet <certdir> <webroot> the fake internet (run in sbxt-internet only): DNS on 8.8.8.8 and
+//                                1.1.1.1 (UDP+TCP 53), HTTP/HTTPS on 93.184.216.34 (allowed.test;
+//                                GET of a file under <webroot> serves it, read at request time),
 //                                "forbidden" on 203.0.113.10:80/443/22, fake metadata on
 //                                169.254.169.254:80
 //   listen <addr> <port>         a stand-in for the proxy: PING -> PONG, GET n, PUT n
@@ -18,10 +19,11 @@
 import { Buffer } from "node:buffer";
 import console from "node:console";
 import dgram from "node:dgram";
-import { readFileSync, rmSync } from "node:fs";
+import { readFileSync, rmSync, statSync } from "node:fs";
 import http from "node:http";
 import https from "node:https";
 import net from "node:net";
+import path from "node:path";
 import process from "node:process";
 import { clearTimeout, setTimeout } from "node:timers";
 
@@ -94,12 +96,51 @@ function dnsServer(host) {
   return [new Promise((resolve) => udp.bind(53, host, resolve)), listening(tcp, 53, host)];
 }
 
-async function internet(certdir) {
+/**
+ * The file under webroot a GET names (never outside webroot); null when the path is under one of
+ * webroot's folders but names no file (a 404); undefined when webroot has nothing to say.
+ */
+function webFile(webroot, url) {
+  if (!webroot) return undefined;
+  // A proxy may pass the absolute form on (http://host/path): only the path names the file.
+  const local = url.replace(/^https?:\/\/[^/]+/, "").split("?")[0];
+  const file = path.join(webroot, path.normalize(decodeURIComponent(local)));
+  if (!file.startsWith(`${webroot}/`)) return undefined;
+  // Under a folder the web root has, a missing file is a 404 (apt asks for InRelease first).
+  const top = path.join(webroot, path.relative(webroot, file).split(path.sep)[0]);
+  try {
+    if (statSync(file).isFile()) return file;
+  } catch {
+    // not there
+  }
+  try {
+    return statSync(top).isDirectory() && top !== file ? null : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function internet(certdir, webroot) {
   // One process is the whole internet: a socket error must never take it down.
   process.on("uncaughtException", (error) => console.error(`internet: ${error.message}`));
   const waits = [...dnsServer("8.8.8.8"), ...dnsServer("1.1.1.1")];
   // GET /bytes/<n>: n bytes down; a request body (PUT/POST) is read and counted: bandwidth tests.
+  // GET of a file under webroot: that file (an apt repository, say); HEAD alike, without a body.
   const page = (body) => (req, res) => {
+    const file = ["GET", "HEAD"].includes(req.method)
+      ? webFile(webroot, req.url ?? "/")
+      : undefined;
+    if (file === null) {
+      res.writeHead(404);
+      res.end();
+      return;
+    }
+    if (file) {
+      const content = readFileSync(file);
+      res.writeHead(200, { "content-length": content.length });
+      res.end(req.method === "HEAD" ? undefined : content);
+      return;
+    }
     const m = /^\/bytes\/(\d+)$/.exec(req.url ?? "");
     if (m) {
       res.writeHead(200, { "content-length": m[1] });
@@ -280,7 +321,7 @@ function forward(from, to) {
 
 const [command, ...args] = process.argv.slice(2);
 const commands = {
-  internet: () => internet(args[0]),
+  internet: () => internet(args[0], args[1]),
   listen: () => listen(args[0], args[1]),
   dns: () => Promise.all(dnsServer(args[0])).then(() => console.log("ready")),
   tcp: () => connect(args[0], args[1], args[2]).then((c) => process.exit(c)),

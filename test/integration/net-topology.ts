@@ -45,6 +45,9 @@ export const INTERNET = {
 
 const HOST_LINK = { host: "198.18.0.1", internet: "198.18.0.2" };
 
+/** Files the fake internet serves over HTTP(S) at allowed.test (an apt repository, say). */
+export const WEB_ROOT = "/run/sbxt-www";
+
 export const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), "net-fixtures.mjs");
 
 export interface ExecResult {
@@ -175,6 +178,7 @@ export async function buildTopology(): Promise<Topology> {
     for (const s of servers) await s.stop();
     await teardownTopology();
     if (certdir) rmSync(certdir, { recursive: true, force: true });
+    rmSync(WEB_ROOT, { recursive: true, force: true });
     rmSync(LOCK, { force: true });
   };
   try {
@@ -228,7 +232,9 @@ export async function buildTopology(): Promise<Topology> {
     const cert = await makeCert();
 
     certdir = cert.dir;
-    servers.push(await startServer(INTERNET_NS, ["internet", cert.dir]));
+    rmSync(WEB_ROOT, { recursive: true, force: true });
+    mkdirSync(WEB_ROOT, { mode: 0o755 });
+    servers.push(await startServer(INTERNET_NS, ["internet", cert.dir, WEB_ROOT]));
     return { hostNs: HOST_NS, internetNs: INTERNET_NS, teardown };
   } catch (error) {
     await teardown();

@@ -10,7 +10,7 @@ import {
   daemonFacts,
   imageTag,
   rootWritable,
-  STATX_COMPAT_ID,
+  IMAGE_EXTRAS_ID,
 } from "../../runner/sandbox/container/index.js";
 
 const DAEMON = "/run/sandboxed/docker.sock";
@@ -110,12 +110,12 @@ describe("imageTag", () => {
     {
       name: "a plain template",
       template: "minimal",
-      tag: `sandboxed/minimal:abc-${STATX_COMPAT_ID}`,
+      tag: `sandboxed/minimal:abc-${IMAGE_EXTRAS_ID}`,
     },
     {
       name: "a template with the runner",
       template: "default+runner",
-      tag: `sandboxed/default-runner:abc-${STATX_COMPAT_ID}`,
+      tag: `sandboxed/default-runner:abc-${IMAGE_EXTRAS_ID}`,
     },
   ])("$name", ({ template, tag }) => {
     expect(imageTag({ name: template, hash: "abc" })).toBe(tag);

@@ -1,18 +1,19 @@
 /**
  * A container image made from a guest template's root file system (`docker import`), so a job
- * sees the same tools on both backends and no registry is needed, plus the statx compatibility
- * library (statx-compat.ts). The image is tagged with the template's content hash and the
- * library's, and made once per daemon; the template's image is mounted read-only inside a
+ * sees the same tools on both backends and no registry is needed, plus what a container needs
+ * that a VM does not (IMAGE_EXTRAS). The image is tagged with the template's content hash and the
+ * extras' hash, and made once per daemon; the template's image is mounted read-only inside a
  * private mount namespace (`unshare --mount`), so a crash mid-import leaves no mount.
  */
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type Docker from "dockerode";
 import { execa } from "execa";
 import { SandboxedError } from "../../errors/index.js";
 import { statusOf } from "./docker.js";
-import { buildStatxCompat, STATX_COMPAT_ID } from "./statx-compat.js";
+import { buildStatxCompat, STATX_COMPAT_C, STATX_COMPAT_PATH } from "./statx-compat.js";
 
 /** What the container backend needs of a guest template (sandbox/vm's VmTemplate has it). */
 export interface ImageSource {
@@ -24,8 +25,36 @@ export interface ImageSource {
 }
 
 /** Docker's repository names allow [a-z0-9._-]: `default+runner` becomes `default-runner`. */
+/**
+ * apt runs dpkg on a pseudo-terminal it makes the controlling one (TIOCSCTTY), which gVisor
+ * refuses under the sudo broker: "E: Setting TIOCSCTTY ... failed", though the install works.
+ * Without the pty apt prints the same lines, minus a progress bar.
+ */
+export const APT_NO_PTY_PATH = "etc/apt/apt.conf.d/90sandboxed-container";
+const APT_NO_PTY =
+  '// sandboxed: dpkg without a pty in containers (runner/sandbox/container/image.ts)\nDpkg::Use-Pty "false";\n';
+
+/**
+ * Part of the image tag: the statx compatibility library (decision 0011) and the apt setting.
+ * An image made with other extras is another image, imported anew.
+ */
+export const IMAGE_EXTRAS_ID = createHash("sha256")
+  .update(STATX_COMPAT_C)
+  .update(STATX_COMPAT_PATH)
+  .update(APT_NO_PTY)
+  .digest("hex")
+  .slice(0, 8);
+
 export function imageTag(source: Pick<ImageSource, "name" | "hash">): string {
-  return `sandboxed/${source.name.replace(/[^a-z0-9._-]/g, "-")}:${source.hash}-${STATX_COMPAT_ID}`;
+  return `sandboxed/${source.name.replace(/[^a-z0-9._-]/g, "-")}:${source.hash}-${IMAGE_EXTRAS_ID}`;
+}
+
+/** Writes the extras into `dir` as the image lays them out; returns the tar members to add. */
+async function buildExtras(dir: string): Promise<string[]> {
+  const added = await buildStatxCompat(dir);
+  mkdirSync(path.join(dir, path.dirname(APT_NO_PTY_PATH)), { recursive: true, mode: 0o755 });
+  writeFileSync(path.join(dir, APT_NO_PTY_PATH), APT_NO_PTY, { mode: 0o644 });
+  return [...added, APT_NO_PTY_PATH];
 }
 
 /** Kernel, modules and boot files are the VM's business; a container shares the host kernel. */
@@ -49,7 +78,7 @@ export async function ensureImage(
   try {
     const [root, extra] = [path.join(work, "root"), path.join(work, "extra")];
     mkdirSync(root);
-    const added = await buildStatxCompat(extra);
+    const added = await buildExtras(extra);
     await importRoot(docker, source, tag, root, [
       ...EXCLUDE.map((e) => `--exclude=${e}`),
       "-C",

@@ -13,7 +13,7 @@ export {
 export type { ContainerSpecInput } from "./container-spec.js";
 export { connectDocker, daemonFacts, DEFAULT_DOCKER_SOCKET } from "./docker.js";
 export type { DaemonFacts } from "./docker.js";
-export { ensureImage, imageTag } from "./image.js";
+export { APT_NO_PTY_PATH, ensureImage, IMAGE_EXTRAS_ID, imageTag } from "./image.js";
 export type { ImageSource } from "./image.js";
 export {
   backendLabel,
@@ -24,4 +24,4 @@ export {
   RUNSC_ROOT_OVERLAY,
 } from "./runtime.js";
 export type { Runtime, RuntimeChoice } from "./runtime.js";
-export { STATX_COMPAT_ID, STATX_COMPAT_PATH } from "./statx-compat.js";
+export { STATX_COMPAT_PATH } from "./statx-compat.js";

@@ -10,7 +10,6 @@
  * in the image's /etc/ld.so.preload, so every dynamically linked program in the container gets
  * it. The VM backend does not need it: its guests run a real Linux kernel.
  */
-import { createHash } from "node:crypto";
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
@@ -34,13 +33,6 @@ int statx(int dirfd, const char *path, int flags, unsigned int mask, struct stat
 
 /** Where the library lives in the image (next to the agent). */
 export const STATX_COMPAT_PATH = "/opt/sandboxed/lib/libstatx-compat.so";
-
-/** Part of the image tag: an image made with another version of the library is another image. */
-export const STATX_COMPAT_ID = createHash("sha256")
-  .update(STATX_COMPAT_C)
-  .update(STATX_COMPAT_PATH)
-  .digest("hex")
-  .slice(0, 8);
 
 /**
  * Compiles the library into `dir` with the host's C compiler and writes the image's
