@@ -104,17 +104,20 @@ function webFile(webroot, url) {
   if (!webroot) return undefined;
   // A proxy may pass the absolute form on (http://host/path): only the path names the file.
   const local = url.replace(/^https?:\/\/[^/]+/, "").split("?")[0];
-  const file = path.join(webroot, path.normalize(decodeURIComponent(local)));
-  if (!file.startsWith(`${webroot}/`)) return undefined;
-  // Under a folder the web root has, a missing file is a 404 (apt asks for InRelease first).
-  const top = path.join(webroot, path.relative(webroot, file).split(path.sep)[0]);
+  const rel = path.normalize(decodeURIComponent(local)).replace(/^\/+/, "");
+  if (rel === "" || rel === "." || rel.startsWith("..")) return undefined;
+  const file = path.join(webroot, rel);
   try {
     if (statSync(file).isFile()) return file;
   } catch {
     // not there
   }
+  // Below a folder the web root has (debian/...), a missing file is a 404: apt asks for InRelease
+  // first. Anything else is left to the page's own answers.
+  const [top, ...below] = rel.split("/");
+  if (below.length === 0) return undefined;
   try {
-    return statSync(top).isDirectory() && top !== file ? null : undefined;
+    return statSync(path.join(webroot, top)).isDirectory() ? null : undefined;
   } catch {
     return undefined;
   }
