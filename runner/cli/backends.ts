@@ -49,7 +49,7 @@ export async function prepareBackend(io: Io, options: BackendOptions): Promise<S
     const docker = connectDocker(socket);
     const facts = await daemonFacts(docker, socket);
     io.stderr(
-      `[sandbox] container backend: Docker ${facts.version} on ${socket}, runtimes ${facts.runtimes.join(", ")}\n`,
+      `[sandbox] container backend: Docker ${facts.version} on ${socket}, runtimes ${Object.keys(facts.runtimeArgs).join(", ")}\n`,
     );
     const started = Date.now();
     await ensureImage(docker, template, (line) =>

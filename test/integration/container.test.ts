@@ -95,6 +95,13 @@ async function ourContainers(id?: string): Promise<string[]> {
   return list.map((c) => c.Names[0] ?? c.Id);
 }
 
+/** After destroy: no container of the sandbox's, no mount naming it, no record folder. */
+async function expectNothingLeft(id: string): Promise<void> {
+  expect(await ourContainers(id)).toEqual([]);
+  expect(readFileSync("/proc/mounts", "utf8")).not.toContain(id);
+  expect(existsSync(path.join(TEST_STATE_DIR, "sandboxes", id))).toBe(false);
+}
+
 defineSandboxContract("container (runsc)", factory, async (box) =>
   cgroupLayout("/sys/fs/cgroup", (await docker().getContainer(box.id).inspect()).Id),
 );
@@ -382,9 +389,7 @@ describe("container: ready deadline", () => {
     // No second attempt, unlike the VM's boot retry (L19).
     expect(phases.filter((p) => p === "boot")).toEqual(["boot"]);
     expect(phases).not.toContain("ready");
-    expect(await ourContainers(id)).toEqual([]);
-    expect(readFileSync("/proc/mounts", "utf8")).not.toContain(id);
-    expect(existsSync(path.join(TEST_STATE_DIR, "sandboxes", id))).toBe(false);
+    await expectNothingLeft(id);
   });
 });
 
@@ -422,9 +427,7 @@ describe("container: a daemon that refuses the container", () => {
     });
     // The name is the sandbox's on sandboxed's own daemon: destroy removes what holds it.
     await squatter.remove({ force: true }).catch(() => undefined);
-    expect(await ourContainers(id)).toEqual([]);
-    expect(readFileSync("/proc/mounts", "utf8")).not.toContain(id);
-    expect(existsSync(path.join(TEST_STATE_DIR, "sandboxes", id))).toBe(false);
+    await expectNothingLeft(id);
   });
 });
 

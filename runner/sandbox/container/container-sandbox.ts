@@ -141,7 +141,7 @@ export function createContainerSandbox(options: ContainerSandboxOptions): Sandbo
     emit({ type: "phase", phase: "create" });
     const docker = connectDocker(socket);
     const facts = await daemonFacts(docker, socket);
-    const choice = chooseRuntime(policy.isolation.runtime, facts.runtimes, socket);
+    const choice = chooseRuntime(policy.isolation.runtime, Object.keys(facts.runtimeArgs), socket);
     if (!choice.hardened) {
       emit({
         type: "phase",

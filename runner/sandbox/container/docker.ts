@@ -10,8 +10,10 @@ export const DEFAULT_DOCKER_SOCKET = "/run/sandboxed/docker.sock";
 
 export interface DaemonFacts {
   readonly version: string;
-  readonly runtimes: readonly string[];
-  /** Each runtime's runtimeArgs as the daemon registered them (runsc's decide the root's fate). */
+  /**
+   * Every runtime the daemon has registered, by name, with its runtimeArgs (runsc's decide the
+   * root's fate).
+   */
   readonly runtimeArgs: Readonly<Record<string, readonly string[]>>;
   readonly cgroupVersion: string;
   readonly cgroupDriver: string;
@@ -59,7 +61,6 @@ export async function daemonFacts(docker: Docker, socketPath: string): Promise<D
     };
     return {
       version: info.ServerVersion ?? "unknown",
-      runtimes: Object.keys(info.Runtimes ?? {}),
       runtimeArgs: Object.fromEntries(
         Object.entries(info.Runtimes ?? {}).map(([name, r]) => [
           name,

@@ -1,7 +1,7 @@
 /**
  * A container image made from a guest template's root file system (`docker import`), so a job
- * sees the same tools on both backends and no registry is needed, plus what a container needs
- * that a VM does not (IMAGE_EXTRAS). The image is tagged with the template's content hash and the
+ * sees the same tools on both backends and no registry is needed, plus the extras a container
+ * needs that a VM does not (buildExtras). The image is tagged with the template's content hash and the
  * extras' hash, and made once per daemon; the template's image is mounted read-only inside a
  * private mount namespace (`unshare --mount`), so a crash mid-import leaves no mount.
  */
@@ -24,13 +24,12 @@ export interface ImageSource {
   readonly user: { readonly name: string; readonly uid: number; readonly gid: number };
 }
 
-/** Docker's repository names allow [a-z0-9._-]: `default+runner` becomes `default-runner`. */
 /**
  * apt runs dpkg on a pseudo-terminal it makes the controlling one (TIOCSCTTY), which gVisor
  * refuses under the sudo broker: "E: Setting TIOCSCTTY ... failed", though the install works.
  * Without the pty apt prints the same lines, minus a progress bar.
  */
-export const APT_NO_PTY_PATH = "etc/apt/apt.conf.d/90sandboxed-container";
+const APT_NO_PTY_PATH = "etc/apt/apt.conf.d/90sandboxed-container";
 const APT_NO_PTY =
   '// sandboxed: dpkg without a pty in containers (runner/sandbox/container/image.ts)\nDpkg::Use-Pty "false";\n';
 
@@ -45,6 +44,7 @@ export const IMAGE_EXTRAS_ID = createHash("sha256")
   .digest("hex")
   .slice(0, 8);
 
+/** Docker's repository names allow [a-z0-9._-]: `default+runner` becomes `default-runner`. */
 export function imageTag(source: Pick<ImageSource, "name" | "hash">): string {
   return `sandboxed/${source.name.replace(/[^a-z0-9._-]/g, "-")}:${source.hash}-${IMAGE_EXTRAS_ID}`;
 }

@@ -13,7 +13,7 @@ export {
 export type { ContainerSpecInput } from "./container-spec.js";
 export { connectDocker, daemonFacts, DEFAULT_DOCKER_SOCKET } from "./docker.js";
 export type { DaemonFacts } from "./docker.js";
-export { APT_NO_PTY_PATH, ensureImage, IMAGE_EXTRAS_ID, imageTag } from "./image.js";
+export { ensureImage, IMAGE_EXTRAS_ID, imageTag } from "./image.js";
 export type { ImageSource } from "./image.js";
 export {
   backendLabel,
